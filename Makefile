@@ -1,0 +1,49 @@
+# Tropa: `make run` serves the demo, `make test` runs the whole suite on SQLite and PostgreSQL.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install translations messages lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Compiled catalogues are build output (not committed): always rebuilt from the .po files.
+translations: install
+	$(BIN)/pybabel -q compile -d webapp/translations
+
+run: translations
+	$(BIN)/tropa db upgrade
+	$(BIN)/tropa demo-data
+	$(BIN)/tropa run --host $(HOST) --port $(PORT)
+
+test: translations
+	bash scripts/test-all.sh
+
+# After changing user-facing strings: refresh the catalogues, then translate the new entries.
+messages: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o webapp/translations/messages.pot --no-location --sort-output webapp events courses certificates
+	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: translations
+	bash scripts/bench-all.sh
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

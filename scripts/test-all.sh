@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the tests need (Debian's PostgreSQL and Chromium when missing), starts a
+# throw-away PostgreSQL cluster on loopback, runs the suite on SQLite and on PostgreSQL,
+# and stops the cluster whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+
+need=()
+command -v chromium >/dev/null || need+=(chromium chromium-driver)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+if ((${#need[@]})); then
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+source scripts/pg-cluster.sh
+pg_cluster_start
+trap pg_cluster_stop EXIT
+
+status=0
+echo "=== SQLite ==="
+TROPA_TEST_DATABASE_URL= $BIN/pytest "$@" || status=$?
+echo "=== PostgreSQL ==="
+TROPA_TEST_DATABASE_URL="$PG_TEST_URL" $BIN/pytest "$@" || status=$?
+exit $status

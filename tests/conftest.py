@@ -1,0 +1,191 @@
+"""Fixtures: one app per test run on a real database, emptied after every test.
+
+The database is SQLite (a file in a temporary folder) unless TROPA_TEST_DATABASE_URL names
+a PostgreSQL database; `make test` runs the suite once on each. The schema is built by the
+Alembic migrations, so every run also proves they work.
+"""
+
+import os
+import re
+from datetime import timedelta
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import event, text
+
+from webapp import create_app
+from webapp.extensions import db
+from webapp.models import Role, User, UserRole
+from webapp.services import hash_password
+from webapp.types import utcnow
+
+PASSWORD = "correct-horse-42"
+
+
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TROPA_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'tropa-test.db'}"
+
+
+def reset_schema(app) -> None:
+    """Drop everything, then build the schema from the migrations."""
+    with app.app_context():
+        with db.engine.begin() as connection:
+            if db.engine.dialect.name == "postgresql":
+                connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.drop_all()
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def instance_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("instance")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, instance_dir):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url(tmp_path_factory),
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": "tropa.test",
+            "TROPA_BASE_URL": "http://tropa.test",
+        },
+        instance_path=str(instance_dir),
+    )
+    reset_schema(app)
+    return app
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f"DELETE FROM {name}"))  # noqa: S608  our own table names
+    db.session.commit()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        _empty_tables()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app_ctx):
+    return app_ctx.test_client()
+
+
+_PASSWORD_HASH = {}
+
+
+def make_user(email: str, *roles: Role, name: str | None = None) -> User:
+    """A user with PASSWORD; the slow scrypt hash is computed once per run."""
+    if "hash" not in _PASSWORD_HASH:
+        _PASSWORD_HASH["hash"] = hash_password(PASSWORD)
+    user = User(
+        email=email,
+        full_name=name or email.split("@")[0].title(),
+        password_hash=_PASSWORD_HASH["hash"],
+        consent_at=utcnow(),
+        consent_policy_version="2026-01",
+    )
+    for role in roles or (Role.PARTICIPANT,):
+        user.role_rows.append(UserRole(role=role))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def users(app_ctx) -> dict[str, User]:
+    return {
+        "participant": make_user("anna@example.org", Role.PARTICIPANT, name="Анна Смирнова"),
+        "trainer": make_user("trainer@example.org", Role.TRAINER, name="Олег Трейнеров"),
+        "organiser": make_user("org@example.org", Role.ORGANISER, name="Ольга Орлова"),
+        "admin": make_user("admin@example.org", Role.ADMIN, name="Иван Админов"),
+    }
+
+
+def login(client, user: User) -> None:
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def make_course(app_ctx):
+    """Build a published course with sessions; keyword arguments override the defaults."""
+    from courses.models import Course, Direction, Programme
+    from webapp.services import search_key
+
+    def build(title="Аудит социального проекта", capacity=20, sessions=3, **fields):
+        programme = db.session.query(Programme).first() or Programme(title="Акселератор 2026")
+        course = Course(
+            title=title,
+            description=fields.pop("description", "Первые шаги: **аудит** проекта."),
+            programme=programme,
+            level=fields.pop("level", 1),
+            direction=fields.pop("direction", Direction.ADDITIONAL_EDUCATION),
+            capacity=capacity,
+            visibility=fields.pop("visibility", "published"),
+            timezone="Europe/Moscow",
+            **fields,
+        )
+        course.search_text = search_key(f"{course.title} {course.description}")
+        start = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=7)
+        from events.models import Session
+
+        for number in range(sessions):
+            begins = start + timedelta(days=7 * number)
+            course.sessions.append(
+                Session(starts_at=begins, ends_at=begins + timedelta(hours=2), room="Зал 1")
+            )
+        db.session.add(course)
+        db.session.commit()
+        return course
+
+    return build
+
+
+@pytest.fixture
+def course(make_course):
+    return make_course()
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", statement, re.I):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app_ctx):
+    """`with count_queries() as counter:` counts the SQL statements run inside."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+
+    return counting

@@ -1,0 +1,36 @@
+"""The `tropa` command: Flask's CLI bound to the app factory, plus Tropa's own commands.
+
+`tropa run`, `tropa db upgrade` (Flask-Migrate), `tropa demo-data` (courses), and
+`tropa create-user`.
+"""
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+from webapp import create_app, services
+from webapp.models import Role
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app())
+def main():
+    """Tropa: courses, events, attendance and certificates."""
+
+
+@main.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True, help="Full name")
+@click.option("--password", required=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([role.value for role in Role]),
+    help="Repeatable; replaces the user's roles. Default: participant.",
+)
+@with_appcontext
+def create_user(email: str, name: str, password: str, roles: tuple[str, ...]):
+    """Create or update a user (set-up scripts and support)."""
+    if len(password) < 8:
+        raise click.BadParameter("at least 8 characters", param_hint="--password")
+    user = services.create_or_update_user(email, name=name, password=password, roles=roles)
+    click.echo(f"{user.email}: {', '.join(sorted(user.roles))}")

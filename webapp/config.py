@@ -1,0 +1,69 @@
+"""Configuration from TROPA_* environment variables with safe defaults."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    """The key from the environment, else one generated once into instance/ (never committed).
+
+    Several gunicorn workers may start at once: the first to create the file wins and the
+    others read it, so all workers sign cookies with the same key.
+    """
+    if key := os.environ.get("TROPA_SECRET_KEY"):
+        return key
+    key_file = instance_path / "secret_key"
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_urlsafe(48))
+    return key_file.read_text().strip()
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: Path) -> dict:
+    instance_path.mkdir(parents=True, exist_ok=True)
+    database_url = os.environ.get("TROPA_DATABASE_URL", f"sqlite:///{instance_path / 'tropa.db'}")
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "TROPA_TIMEZONE": os.environ.get("TROPA_TIMEZONE", "Europe/Moscow"),
+        "TROPA_BASE_URL": os.environ.get("TROPA_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "TROPA_POLICY_VERSION": os.environ.get("TROPA_POLICY_VERSION", "2026-01"),
+        "TROPA_CENTRE_NAME": os.environ.get("TROPA_CENTRE_NAME", ""),
+        "TROPA_PASSWORD_RESET_MAX_AGE": int(os.environ.get("TROPA_PASSWORD_RESET_MAX_AGE", "3600")),
+        "TROPA_LOGIN_RATE_LIMIT": os.environ.get("TROPA_LOGIN_RATE_LIMIT", "10 per minute"),
+        "TROPA_MAIL_DIR": str(instance_path / "mail"),
+        "MAIL_SERVER": os.environ.get("TROPA_MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("TROPA_MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("TROPA_MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("TROPA_MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _flag("TROPA_MAIL_USE_TLS", False),
+        "MAIL_SENDER": os.environ.get("TROPA_MAIL_SENDER", "Tropa <noreply@tropa.local>"),
+        "RATELIMIT_ENABLED": _flag("TROPA_RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("TROPA_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "BABEL_DEFAULT_LOCALE": "ru",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "BOOTSTRAP_BOOTSWATCH_THEME": None,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag("TROPA_SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
+        "PAGE_SIZE": 12,
+    }

@@ -1,0 +1,60 @@
+"""CSV and XLSX downloads of a table, shared by every list that exports."""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from urllib.parse import quote
+
+from flask import Response
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """Neutralise text a spreadsheet would run as a formula (CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    # RFC 6266: an ASCII fallback plus the UTF-8 name, so Cyrillic names survive.
+    ascii_name = filename.encode("ascii", "ignore").decode() or "export"
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
+    """UTF-8 with BOM and semicolons: what Excel in a Russian locale opens correctly."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow([str(h) for h in header])
+    for row in rows:
+        writer.writerow([_cell("" if v is None else v) for v in row])
+    return _download(out.getvalue().encode("utf-8"), "text/csv", filename)
+
+
+def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
+    workbook = Workbook(write_only=False)
+    sheet = workbook.active
+    sheet.append([str(h) for h in header])
+    for row in rows:
+        sheet.append([_cell(v) for v in row])
+    for index, title in enumerate(header, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(
+            12, min(40, len(str(title)) + 4)
+        )
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return _download(out.getvalue(), XLSX_MIME, filename)
+
+
+def table_response(fmt: str, filename_stem: str, header, rows) -> Response:
+    if fmt == "xlsx":
+        return xlsx_response(f"{filename_stem}.xlsx", header, rows)
+    return csv_response(f"{filename_stem}.csv", header, rows)

@@ -1,0 +1,107 @@
+"""Account, profile and admin forms (CSRF on every one via Flask-WTF)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from webapp.models import MUNICIPALITIES, ORGANISATION_TYPE_LABELS, OTHER_REGION, ROLE_LABELS
+from webapp.services import inn_error
+
+MIN_PASSWORD = 8
+
+
+def _new_password(label):
+    return PasswordField(label, validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)])
+
+
+def _password_repeat():
+    return PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class SignupForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = _new_password(_l("Password"))
+    password_repeat = _password_repeat()
+    consent = BooleanField(
+        _l("I consent to the processing of my personal data"),
+        validators=[DataRequired(message=_l("Consent is required to create an account."))],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Remember me"))
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _new_password(_l("New password"))
+    password_repeat = _password_repeat()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = _new_password(_l("New password"))
+    password_repeat = _password_repeat()
+
+
+def municipality_choices():
+    return (
+        [("", _l("— choose —"))]
+        + [(name, name) for name in MUNICIPALITIES]
+        + [(OTHER_REGION, _l("Other region"))]
+    )
+
+
+class ProfileForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    phone = TelField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    municipality = SelectField(_l("Municipality"), validators=[Optional()])
+    organisation_type = SelectField(_l("Organisation type"), validators=[Optional()])
+    organisation_name = StringField(
+        _l("Organisation name"), validators=[Optional(), Length(max=300)]
+    )
+    inn = StringField(_l("INN"), validators=[Optional(), Length(max=12)])
+    locale = SelectField(
+        _l("Language"), choices=[("ru", "Русский"), ("en", "English")], validators=[Optional()]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.municipality.choices = municipality_choices()
+        self.organisation_type.choices = [("", _l("— none —"))] + [
+            (kind.value, label) for kind, label in ORGANISATION_TYPE_LABELS.items()
+        ]
+
+    def validate_inn(self, field):
+        if field.data and (error := inn_error(field.data.strip())):
+            raise ValidationError(error)
+
+    def validate_organisation_name(self, field):
+        kind = self.organisation_type.data
+        if kind and kind != "individual" and not (field.data or "").strip():
+            raise ValidationError(_l("Give the organisation's name."))
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[DataRequired()])
+    confirm = BooleanField(
+        _l("I understand that my account will be deleted for good"),
+        validators=[DataRequired(message=_l("Tick the box to confirm."))],
+    )
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(
+        _l("Role"), choices=[(role.value, label) for role, label in ROLE_LABELS.items()]
+    )
+    action = SelectField(choices=[("grant", "grant"), ("revoke", "revoke")])

@@ -1,0 +1,141 @@
+"""People, their roles and organisations."""
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.types import EnumText, UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    PARTICIPANT = "participant"
+    TRAINER = "trainer"
+    ORGANISER = "organiser"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.PARTICIPANT: _l("Participant"),
+    Role.TRAINER: _l("Trainer"),
+    Role.ORGANISER: _l("Organiser"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+class OrganisationType(enum.StrEnum):
+    SONKO = "sonko"
+    SMSP = "smsp"
+    SELF_EMPLOYED = "self_employed"
+    INITIATIVE_GROUP = "initiative_group"
+    INDIVIDUAL = "individual"
+
+    @property
+    def label(self) -> str:
+        return str(ORGANISATION_TYPE_LABELS[self])
+
+
+ORGANISATION_TYPE_LABELS = {
+    OrganisationType.SONKO: _l("Socially oriented NGO (SONKO)"),
+    OrganisationType.SMSP: _l("Small business / social entrepreneur (SMSP)"),
+    OrganisationType.SELF_EMPLOYED: _l("Self-employed"),
+    OrganisationType.INITIATIVE_GROUP: _l("Initiative group"),
+    OrganisationType.INDIVIDUAL: _l("Individual"),
+}
+
+# Municipalities of the Novgorod region, as the centre reports them. Proper names, kept in
+# Russian in both languages, the way they appear in the centre's reports.
+MUNICIPALITIES = [
+    "Великий Новгород",
+    "Батецкий район",
+    "Боровичский район",
+    "Валдайский район",
+    "Волотовский округ",
+    "Демянский округ",
+    "Крестецкий округ",
+    "Любытинский район",
+    "Маловишерский район",
+    "Марёвский округ",
+    "Мошенской район",
+    "Новгородский район",
+    "Окуловский район",
+    "Парфинский район",
+    "Пестовский округ",
+    "Поддорский район",
+    "Солецкий округ",
+    "Старорусский район",
+    "Хвойнинский округ",
+    "Холмский район",
+    "Чудовский район",
+    "Шимский район",
+]
+OTHER_REGION = "other"
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    type: Mapped[OrganisationType] = mapped_column(EnumText(OrganisationType))
+    inn: Mapped[str | None] = mapped_column(String(12), unique=True)
+    municipality: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    full_name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    municipality: Mapped[str | None] = mapped_column(String(100))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    locale: Mapped[str | None] = mapped_column(String(5))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_policy_version: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+    role_rows: Mapped[list[UserRole]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by=UserRole.role
+    )
+
+    @property
+    def roles(self) -> set[Role]:
+        return {Role(row.role) for row in self.role_rows}
+
+    def has_role(self, *roles: Role) -> bool:
+        """True when the user holds any of the roles; admin holds them all."""
+        mine = self.roles
+        return Role.ADMIN in mine or any(role in mine for role in roles)
+
+    @property
+    def is_active(self) -> bool:
+        return self.deleted_at is None
+
+    @property
+    def profile_complete(self) -> bool:
+        return bool(self.phone and self.municipality and self.organisation_id)

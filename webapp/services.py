@@ -1,0 +1,293 @@
+"""Accounts, roles, profiles and organisations: the rules, free of request objects."""
+
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, or_, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.extensions import db
+from webapp.models import Organisation, OrganisationType, Role, User, UserRole
+from webapp.types import utcnow
+
+# Crockford's base32 alphabet: no I, L, O or U, so a person can read a code aloud or type it.
+SECRET_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # noqa: S105  an alphabet
+
+
+def random_secret(bits: int = 130) -> str:
+    """An unguessable code from `secrets`, at least 128 bits, without look-alike characters."""
+    length = -(-bits // 5)
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(length))
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def search_key(text: str) -> str:
+    """Lower-case and fold ё, for search that behaves the same on every database."""
+    return " ".join(text.casefold().replace("ё", "е").split())
+
+
+# --- INN ---------------------------------------------------------------------------------
+
+_INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12_WEIGHTS_11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12_WEIGHTS_12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+
+def _check_digit(digits: list[int], weights: tuple[int, ...]) -> int:
+    return sum(d * w for d, w in zip(digits, weights, strict=False)) % 11 % 10
+
+
+def inn_error(inn: str) -> str | None:
+    """Why an INN is invalid, or None: 10 digits for organisations, 12 for people."""
+    if not inn.isdigit():
+        return str(_l("An INN consists of digits only."))
+    digits = [int(c) for c in inn]
+    if len(digits) == 10:
+        if _check_digit(digits, _INN10_WEIGHTS) != digits[9]:
+            return str(_l("The check digit does not match: please check the INN."))
+        return None
+    if len(digits) == 12:
+        if (
+            _check_digit(digits, _INN12_WEIGHTS_11) != digits[10]
+            or _check_digit(digits, _INN12_WEIGHTS_12) != digits[11]
+        ):
+            return str(_l("The check digits do not match: please check the INN."))
+        return None
+    return str(_l("An INN has 10 digits (organisation) or 12 digits (person)."))
+
+
+def with_check_digits(prefix: str) -> str:
+    """Complete 9 or 10 leading digits into a valid INN (demo data and tests)."""
+    digits = [int(c) for c in prefix]
+    if len(digits) == 9:
+        digits.append(_check_digit(digits, _INN10_WEIGHTS))
+    elif len(digits) == 10:
+        digits.append(_check_digit(digits, _INN12_WEIGHTS_11))
+        digits.append(_check_digit(digits, _INN12_WEIGHTS_12))
+    else:
+        raise ValueError("give 9 or 10 digits")
+    return "".join(map(str, digits))
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+class AccountError(Exception):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = str(message)
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def sign_up(*, email: str, password: str, full_name: str, locale: str | None = None) -> User:
+    """A new participant who consented to personal-data processing under 152-FZ."""
+    if find_user(email):
+        raise AccountError(_l("An account with this e-mail already exists."))
+    user = User(
+        email=normalise_email(email),
+        password_hash=hash_password(password),
+        full_name=full_name.strip(),
+        locale=locale,
+        consent_at=utcnow(),
+        consent_policy_version=current_app.config["TROPA_POLICY_VERSION"],
+    )
+    user.role_rows.append(UserRole(role=Role.PARTICIPANT))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_user(email)
+    if user is None or not user.is_active:
+        # Hash anyway so the answer takes as long for an unknown address.
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+_DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
+
+
+def change_password(user: User, new_password: str) -> None:
+    user.password_hash = hash_password(new_password)
+    db.session.commit()
+
+
+def create_or_update_user(email: str, *, name: str, password: str, roles: Iterable[str]) -> User:
+    """For set-up scripts and support (`tropa create-user`): roles are replaced."""
+    wanted = {Role(role) for role in roles} or {Role.PARTICIPANT}
+    user = find_user(email)
+    if user is None:
+        user = User(email=normalise_email(email), full_name=name, password_hash="")
+        user.consent_at = utcnow()
+        user.consent_policy_version = current_app.config["TROPA_POLICY_VERSION"]
+        db.session.add(user)
+    user.full_name = name
+    user.password_hash = hash_password(password)
+    user.deleted_at = None
+    set_roles(user, wanted)
+    db.session.commit()
+    return user
+
+
+def set_roles(user: User, roles: set[Role]) -> None:
+    current = {Role(row.role): row for row in user.role_rows}
+    for role, row in current.items():
+        if role not in roles:
+            user.role_rows.remove(row)
+    for role in roles - current.keys():
+        user.role_rows.append(UserRole(role=role))
+
+
+def grant_role(user: User, role: Role) -> None:
+    set_roles(user, user.roles | {role})
+    db.session.commit()
+
+
+def revoke_role(user: User, role: Role) -> None:
+    set_roles(user, user.roles - {role})
+    db.session.commit()
+
+
+def search_users(text: str = "", role: str = ""):
+    """A select of users for the admin list: by name or e-mail, and by role."""
+    query = select(User).where(User.deleted_at.is_(None)).order_by(User.full_name)
+    if text := text.strip():
+        pattern = f"%{text.lower()}%"
+        query = query.where(or_(func.lower(User.full_name).like(pattern), User.email.like(pattern)))
+    if role:
+        query = query.where(User.role_rows.any(UserRole.role == role))
+    return query
+
+
+# --- password reset ------------------------------------------------------------------------
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def password_reset_token(user: User) -> str:
+    # The hash's tail is part of the token, so a token stops working once it was used.
+    return _reset_serializer().dumps({"id": user.id, "h": user.password_hash[-12:]})
+
+
+def user_from_reset_token(token: str) -> User | None:
+    max_age = current_app.config["TROPA_PASSWORD_RESET_MAX_AGE"]
+    try:
+        data = _reset_serializer().loads(token, max_age=max_age)
+    except (BadSignature, SignatureExpired):
+        return None
+    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    if user is None or not user.is_active or user.password_hash[-12:] != data.get("h"):
+        return None
+    return user
+
+
+# --- profile and organisations -----------------------------------------------------------
+
+
+@dataclass
+class ProfileData:
+    full_name: str
+    phone: str | None
+    municipality: str | None
+    organisation_type: str | None
+    organisation_name: str | None
+    inn: str | None
+    locale: str | None = None
+
+
+def update_profile(user: User, data: ProfileData) -> None:
+    """Save the profile; the organisation is found by INN or created, never duplicated."""
+    user.full_name = data.full_name.strip()
+    user.phone = (data.phone or "").strip() or None
+    user.municipality = data.municipality or None
+    if data.locale:
+        user.locale = data.locale
+    user.organisation = _organisation_for(data, user.municipality)
+    db.session.commit()
+
+
+def _organisation_for(data: ProfileData, municipality: str | None) -> Organisation | None:
+    if not data.organisation_type:
+        return None
+    kind = OrganisationType(data.organisation_type)
+    inn = (data.inn or "").strip() or None
+    name = (data.organisation_name or "").strip()
+    if kind == OrganisationType.INDIVIDUAL and not name:
+        name = data.full_name.strip()
+    organisation = None
+    if inn:
+        organisation = db.session.scalar(select(Organisation).where(Organisation.inn == inn))
+    if organisation is None:
+        organisation = Organisation(inn=inn, type=kind, name=name, municipality=municipality)
+        db.session.add(organisation)
+    else:
+        organisation.type = kind
+        organisation.name = name or organisation.name
+        organisation.municipality = organisation.municipality or municipality
+    return organisation
+
+
+# --- personal data: export and deletion --------------------------------------------------
+
+# Feature packages add what they keep about a person, so the core needs no import of them.
+PersonalDataExporter = Callable[[User], dict]
+Anonymiser = Callable[[User], None]
+personal_data_exporters: list[PersonalDataExporter] = []
+anonymisers: list[Anonymiser] = []
+
+
+def export_personal_data(user: User) -> dict:
+    organisation = user.organisation
+    data = {
+        "account": {
+            "email": user.email,
+            "full_name": user.full_name,
+            "phone": user.phone,
+            "municipality": user.municipality,
+            "roles": sorted(user.roles),
+            "created_at": user.created_at.isoformat(),
+            "consent_at": user.consent_at.isoformat() if user.consent_at else None,
+            "consent_policy_version": user.consent_policy_version,
+        },
+        "organisation": organisation
+        and {
+            "name": organisation.name,
+            "type": organisation.type,
+            "inn": organisation.inn,
+            "municipality": organisation.municipality,
+        },
+    }
+    for exporter in personal_data_exporters:
+        data.update(exporter(user))
+    return data
+
+
+def delete_account(user: User) -> None:
+    """Anonymise the person: records kept for reports stay, nothing names them any more."""
+    for anonymise in anonymisers:
+        anonymise(user)
+    user.full_name = str(_l("Deleted user"))
+    user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"
+    user.phone = None
+    user.password_hash = "!"  # noqa: S105  matches no password
+    user.deleted_at = utcnow()
+    user.role_rows.clear()
+    db.session.commit()

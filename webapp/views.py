@@ -1,0 +1,313 @@
+"""Accounts, profile, admin of users, language, health and error pages."""
+
+import json
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from webapp import LANGUAGES, services
+from webapp.extensions import db, limiter
+from webapp.forms import (
+    ChangePasswordForm,
+    DeleteAccountForm,
+    LoginForm,
+    ProfileForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    RoleForm,
+    SignupForm,
+)
+from webapp.mail import send_mail
+from webapp.models import Role, User
+from webapp.permissions import roles_required
+
+bp = Blueprint("webapp", __name__)
+
+
+def safe_next(default: str) -> str:
+    """Only same-site paths: an open redirect would let a phishing link borrow our name."""
+    target = request.values.get("next", "")
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+        return target
+    return default
+
+
+def _login_rate_limit() -> str:
+    return current_app.config["TROPA_LOGIN_RATE_LIMIT"]
+
+
+def _login_account_key() -> str:
+    return "login:" + services.normalise_email(request.form.get("email", ""))
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("courses.my_learning"))
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = services.sign_up(
+                email=form.email.data,
+                password=form.password.data,
+                full_name=form.full_name.data,
+                locale=session.get("lang"),
+            )
+        except services.AccountError as error:
+            form.email.errors.append(error.message)
+        else:
+            login_user(user)
+            flash(_("Welcome! Please complete your profile: reports count what is filled."))
+            return redirect(url_for("webapp.profile"))
+    return render_template("webapp/signup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"], key_func=_login_account_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(url_for("courses.my_learning")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user:
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(url_for("courses.my_learning")))
+        form.password.errors.append(_("Wrong e-mail or password."))
+    return render_template("webapp/login.html", form=form)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    if request.method == "POST":
+        logout_user()
+        flash(_("You have signed out."))
+        return redirect(url_for("courses.index"))
+    return render_template("webapp/logout.html")
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def password_reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = services.find_user(form.email.data)
+        if user and user.is_active:
+            link = current_app.config["TROPA_BASE_URL"] + url_for(
+                "webapp.password_reset", token=services.password_reset_token(user)
+            )
+            send_mail(
+                user.email,
+                _("Password reset"),
+                "mail/password_reset",
+                locale=user.locale,
+                user=user,
+                link=link,
+            )
+        # The same answer whether or not the address is known: no account enumeration.
+        flash(_("If this address has an account, a link to reset the password is on its way."))
+        return redirect(url_for("webapp.login"))
+    return render_template("webapp/password_reset_request.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def password_reset(token: str):
+    user = services.user_from_reset_token(token)
+    if user is None:
+        flash(_("This link is invalid or has expired. Ask for a new one."), "danger")
+        return redirect(url_for("webapp.password_reset_request"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.change_password(user, form.password.data)
+        flash(_("Your password has been changed. Please sign in."))
+        return redirect(url_for("webapp.login"))
+    return render_template("webapp/password_reset.html", form=form)
+
+
+@bp.route("/password/change", methods=["GET", "POST"])
+@login_required
+def password_change():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if services.authenticate(current_user.email, form.current_password.data):
+            services.change_password(current_user, form.password.data)
+            flash(_("Your password has been changed."))
+            return redirect(url_for("webapp.profile"))
+        form.current_password.errors.append(_("The current password is wrong."))
+    return render_template("webapp/password_change.html", form=form)
+
+
+# --- profile and personal data -----------------------------------------------------------
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    user: User = current_user
+    form = ProfileForm(obj=user)
+    if request.method == "GET" and user.organisation:
+        form.organisation_type.data = user.organisation.type
+        form.organisation_name.data = user.organisation.name
+        form.inn.data = user.organisation.inn
+    if form.validate_on_submit():
+        services.update_profile(
+            user,
+            services.ProfileData(
+                full_name=form.full_name.data,
+                phone=form.phone.data,
+                municipality=form.municipality.data,
+                organisation_type=form.organisation_type.data,
+                organisation_name=form.organisation_name.data,
+                inn=form.inn.data,
+                locale=form.locale.data,
+            ),
+        )
+        session["lang"] = user.locale or session.get("lang")
+        flash(_("Profile saved."))
+        return redirect(url_for("webapp.profile"))
+    return render_template("webapp/profile.html", form=form)
+
+
+@bp.route("/profile/data.json")
+@login_required
+def personal_data():
+    body = json.dumps(services.export_personal_data(current_user), ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": "attachment; filename=tropa-my-data.json"},
+    )
+
+
+@bp.route("/profile/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        if services.authenticate(current_user.email, form.password.data):
+            user = current_user._get_current_object()
+            logout_user()
+            services.delete_account(user)
+            flash(_("Your account has been deleted."))
+            return redirect(url_for("courses.index"))
+        form.password.errors.append(_("The password is wrong."))
+    return render_template("webapp/delete_account.html", form=form)
+
+
+@bp.route("/privacy")
+def privacy():
+    return render_template("webapp/privacy.html")
+
+
+@bp.route("/lang/<code>")
+def set_language(code: str):
+    if code not in LANGUAGES:
+        abort(404)
+    session["lang"] = code
+    return redirect(safe_next(url_for("courses.index")))
+
+
+# --- admin -------------------------------------------------------------------------------
+
+
+@bp.route("/admin/users")
+@roles_required(Role.ADMIN)
+def admin_users():
+    query = services.search_users(request.args.get("q", ""), request.args.get("role", ""))
+    page = db.paginate(query, per_page=25, error_out=False)
+    return render_template("webapp/admin_users.html", page=page, roles=list(Role))
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def admin_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        role = Role(form.role.data)
+        if form.action.data == "grant":
+            services.grant_role(user, role)
+            flash(_("Role granted."))
+        elif user.id == current_user.id and role == Role.ADMIN:
+            flash(_("You cannot take the admin role from yourself."), "warning")
+        else:
+            services.revoke_role(user, role)
+            flash(_("Role revoked."))
+        return redirect(url_for("webapp.admin_user", user_id=user.id))
+    return render_template("webapp/admin_user.html", user=user, form=form, roles=list(Role))
+
+
+# --- health and errors -------------------------------------------------------------------
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception:  # noqa: BLE001  any failure means the database is down for us
+        db.session.rollback()
+        database = "error"
+    status = 200 if database == "ok" else 503
+    return jsonify(
+        status="ok" if status == 200 else "error",
+        app="ok",
+        database=database,
+        database_backend=db.engine.dialect.name,
+    ), status
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    if _wants_json():
+        return jsonify(
+            status="error", reason=error.name.lower().replace(" ", "_"), message=error.description
+        ), error.code
+    template = (
+        f"errors/{error.code}.html" if error.code in (403, 404, 429) else "errors/generic.html"
+    )
+    return render_template(template, error=error), error.code
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_error(error: CSRFError):
+    message = _("The form has expired. Please reload the page and try again.")
+    if _wants_json():
+        return jsonify(status="error", reason="csrf", message=message), 400
+    return render_template("errors/generic.html", error=error, message=message), 400
+
+
+@bp.app_errorhandler(500)
+def server_error(error):
+    db.session.rollback()
+    if _wants_json():
+        return jsonify(
+            status="error", reason="server_error", message=_("Something went wrong on our side.")
+        ), 500
+    return render_template("errors/500.html"), 500
