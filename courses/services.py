@@ -5,13 +5,13 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from courses.models import Course, Programme
 from events import services as seats
 from events.models import Registration, RegistrationStatus, Session, Visibility
 from webapp.extensions import db
-from webapp.models import Organisation, User
+from webapp.models import User
 from webapp.services import search_key
 from webapp.types import utcnow
 
@@ -274,9 +274,8 @@ def _next_sessions(event_ids: list[int]) -> dict[int, Session]:
 def enrolment_list(course: Course, status: str | None = None) -> Select:
     """Registrations with the person and organisation, for the organiser's list and export."""
     query = (
-        select(Registration, User, Organisation)
-        .outerjoin(User, User.id == Registration.user_id)
-        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        select(Registration)
+        .options(joinedload(Registration.user))  # the user's organisation is joined too
         .where(Registration.event_id == course.id)
         .order_by(Registration.status, Registration.queue_number)
     )

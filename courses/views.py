@@ -325,12 +325,11 @@ def enrolments(course_id: int):
     page = db.paginate(
         services.enrolment_list(course, status), per_page=50, error_out=False, count=True
     )
-    positions = seats.waitlist_positions(row[0].id for row in page.items)
+    positions = seats.waitlist_positions(registration.id for registration in page.items)
     return render_template(
         "courses/enrolments.html",
         course=course,
         page=page,
-        rows=page.items,
         positions=positions,
         summary=services.summarise([course])[0],
         status=status,
@@ -349,26 +348,28 @@ EXPORT_HEADER_KEYS = (
 @login_required
 def export_enrolments(course_id: int, fmt: str):
     course = _staff_course(course_id)
-    rows = db.session.execute(services.enrolment_list(course)).tuples().all()
-    positions = seats.waitlist_positions(r.id for r, _, _ in rows)
+    registrations = db.session.scalars(services.enrolment_list(course)).unique().all()
+    positions = seats.waitlist_positions(r.id for r in registrations)
     header = [_(key) for key in EXPORT_HEADER_KEYS]
-    table = [
-        (
-            registration.full_name,
-            registration.email,
-            user.phone if user else None,
-            RegistrationStatus(registration.status).label,
-            positions.get(registration.id),
-            user.municipality if user else None,
-            organisation.name if organisation else None,
-            organisation.type.label if organisation else None,
-            organisation.inn if organisation else None,
-            registration.created_at.astimezone(ZoneInfo(course.timezone)).strftime(
-                "%Y-%m-%d %H:%M"
-            ),
+    table = []
+    for registration in registrations:
+        user = registration.user
+        organisation = user.organisation if user else None
+        registered_at = registration.created_at.astimezone(ZoneInfo(course.timezone))
+        table.append(
+            (
+                registration.full_name,
+                registration.email,
+                user.phone if user else None,
+                registration.status.label,
+                positions.get(registration.id),
+                user.municipality if user else None,
+                organisation.name if organisation else None,
+                organisation.type.label if organisation else None,
+                organisation.inn if organisation else None,
+                registered_at.strftime("%Y-%m-%d %H:%M"),
+            )
         )
-        for registration, user, organisation in rows
-    ]
     return table_response(fmt, f"enrolments-{course.id}", header, table)
 
 

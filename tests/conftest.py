@@ -10,11 +10,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event, text
 
 from webapp import create_app
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 from webapp.models import Role, User, UserRole
 from webapp.services import hash_password
 from webapp.types import utcnow
@@ -39,6 +41,24 @@ def reset_schema(app) -> None:
         upgrade()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context — its own `g`, locale, current user and
+    database session — as in production, even though the test holds an app context.
+
+    The test's database session is committed around every request, so the request sees
+    what the test wrote and the test then reads what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            db.session.commit()
+
+
 @pytest.fixture(scope="session")
 def instance_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("instance")
@@ -57,6 +77,7 @@ def app(tmp_path_factory, instance_dir):
         },
         instance_path=str(instance_dir),
     )
+    app.test_client_class = IsolatedClient
     reset_schema(app)
     return app
 
@@ -83,6 +104,46 @@ def app_ctx(app):
 @pytest.fixture
 def client(app_ctx):
     return app_ctx.test_client()
+
+
+# What a second app inherits from the session app: same database, same test switches.
+_SHARED_CONFIG = (
+    "TESTING",
+    "SQLALCHEMY_DATABASE_URI",
+    "WTF_CSRF_ENABLED",
+    "RATELIMIT_ENABLED",
+    "SERVER_NAME",
+    "TROPA_BASE_URL",
+)
+
+
+@pytest.fixture
+def make_app(app, app_ctx, tmp_path):
+    """`make_app({"RATELIMIT_ENABLED": True, ...})`: another app on the test database, for
+    switches the session app keeps off (rate limits, CSRF).
+
+    The extensions are module-level singletons shared by every app, and Flask-Limiter keeps
+    its on/off switch and its counters on the one Limiter: afterwards it is cleared and
+    handed back to the session app (where it is off), or later tests would be rate-limited.
+    """
+    built = []
+
+    def build(overrides: dict | None = None):
+        config = {key: app.config[key] for key in _SHARED_CONFIG}
+        other = create_app(
+            {**config, **(overrides or {})}, instance_path=str(tmp_path / f"app-{len(built)}")
+        )
+        other.test_client_class = IsolatedClient
+        built.append(other)
+        return other
+
+    yield build
+    for other in built:
+        with other.app_context():
+            db.engine.dispose()
+    if limiter.enabled:
+        limiter.reset()
+    limiter.init_app(app)
 
 
 _PASSWORD_HASH = {}

@@ -40,19 +40,20 @@ def local_datetime(value: datetime | None, tz=None, pattern: str = "d MMMM y, HH
     """'27 ноября 2026, 10:00' in the given (event's) zone and the user's language."""
     if value is None:
         return ""
-    return format_datetime(value.astimezone(_zone(tz)), pattern)
+    # rebase=False: Flask-Babel would otherwise convert back to its own default zone.
+    return format_datetime(value.astimezone(_zone(tz)), pattern, rebase=False)
 
 
 def local_date(value: datetime | None, tz=None) -> str:
     if value is None:
         return ""
-    return format_date(value.astimezone(_zone(tz)), "d MMMM y")
+    return format_date(value.astimezone(_zone(tz)), "d MMMM y", rebase=False)
 
 
 def local_time(value: datetime | None, tz=None) -> str:
     if value is None:
         return ""
-    return format_datetime(value.astimezone(_zone(tz)), "HH:mm")
+    return format_datetime(value.astimezone(_zone(tz)), "HH:mm", rebase=False)
 
 
 def register(app) -> None:
