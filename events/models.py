@@ -9,11 +9,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models import User
+from webapp.models import Organisation, User
 from webapp.types import EnumText, UTCDateTime, utcnow
 
 
@@ -45,6 +45,73 @@ STATUS_LABELS = {
 }
 
 
+class QuestionKind(enum.StrEnum):
+    TEXT = "text"
+    CHOICE = "choice"
+    MULTIPLE = "multiple"
+    YESNO = "yesno"
+    NUMBER = "number"
+
+    @property
+    def label(self) -> str:
+        return str(QUESTION_KIND_LABELS[self])
+
+
+QUESTION_KIND_LABELS = {
+    QuestionKind.TEXT: _l("Text"),
+    QuestionKind.CHOICE: _l("One choice"),
+    QuestionKind.MULTIPLE: _l("Several choices"),
+    QuestionKind.YESNO: _l("Yes or no"),
+    QuestionKind.NUMBER: _l("Number"),
+}
+
+
+class AttendanceStatus(enum.StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    EXCUSED = "excused"
+    ABSENT = "absent"
+
+    @property
+    def label(self) -> str:
+        return str(ATTENDANCE_STATUS_LABELS[self])
+
+
+ATTENDANCE_STATUS_LABELS = {
+    AttendanceStatus.PRESENT: _l("Present"),
+    AttendanceStatus.LATE: _l("Late"),
+    AttendanceStatus.EXCUSED: _l("Excused"),
+    AttendanceStatus.ABSENT: _l("Absent"),
+}
+
+
+class AttendanceMethod(enum.StrEnum):
+    DOOR = "door"
+    TRAINER_SCAN = "trainer_scan"
+    SELF_SCAN = "self_scan"
+    MANUAL = "manual"
+
+    @property
+    def label(self) -> str:
+        return str(ATTENDANCE_METHOD_LABELS[self])
+
+
+ATTENDANCE_METHOD_LABELS = {
+    AttendanceMethod.DOOR: _l("Door scan"),
+    AttendanceMethod.TRAINER_SCAN: _l("Scanned by the trainer"),
+    AttendanceMethod.SELF_SCAN: _l("Scanned the trainer's code"),
+    AttendanceMethod.MANUAL: _l("Marked by hand"),
+}
+
+# Staff who may check people in at the door of one event, besides organisers.
+event_staff = Table(
+    "event_staff",
+    db.metadata,
+    Column("event_id", ForeignKey("events.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class Event(db.Model):
     __tablename__ = "events"
 
@@ -53,12 +120,16 @@ class Event(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     venue: Mapped[str | None] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(300))
     online_url: Mapped[str | None] = mapped_column(String(500))
     timezone: Mapped[str] = mapped_column(String(50), default="Europe/Moscow")
     capacity: Mapped[int | None]
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     visibility: Mapped[Visibility] = mapped_column(EnumText(Visibility), default=Visibility.DRAFT)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    asks_organisation: Mapped[bool] = mapped_column(Boolean, default=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Lower-cased, ё-folded title and description: Russian search that works the same on
     # SQLite (whose lower() folds only ASCII) and PostgreSQL.
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -67,6 +138,10 @@ class Event(db.Model):
     sessions: Mapped[list["Session"]] = relationship(
         back_populates="event", order_by="Session.starts_at", cascade="all, delete-orphan"
     )
+    questions: Mapped[list["Question"]] = relationship(
+        order_by="Question.position", cascade="all, delete-orphan"
+    )
+    staff: Mapped[list[User]] = relationship(secondary=event_staff)
 
     __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "event"}
 
@@ -91,6 +166,25 @@ class Session(db.Model):
     event: Mapped[Event] = relationship(back_populates="sessions")
 
 
+class Question(db.Model):
+    """A custom question of an event's registration form."""
+
+    __tablename__ = "event_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    label: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[QuestionKind] = mapped_column(EnumText(QuestionKind))
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The choices of a choice question, one per line.
+    options: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def choices(self) -> list[str]:
+        return [line.strip() for line in self.options.splitlines() if line.strip()]
+
+
 class Registration(db.Model):
     __tablename__ = "registrations"
     __table_args__ = (
@@ -105,6 +199,13 @@ class Registration(db.Model):
     )
     full_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    # Guests consent on the form itself (152-FZ), as users do at sign-up.
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_policy_version: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[RegistrationStatus] = mapped_column(EnumText(RegistrationStatus))
     # Order of arrival, given under the event's lock: the waiting list is served by it.
     queue_number: Mapped[int]
@@ -114,3 +215,85 @@ class Registration(db.Model):
 
     event: Mapped[Event] = relationship()
     user: Mapped[User | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+    answers: Mapped[list["Answer"]] = relationship(cascade="all, delete-orphan")
+
+
+class Answer(db.Model):
+    __tablename__ = "registration_answers"
+    __table_args__ = (UniqueConstraint("registration_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("event_questions.id", ondelete="CASCADE"), index=True
+    )
+    # Text as typed; several choices are joined by newlines.
+    value: Mapped[str] = mapped_column(Text, default="")
+
+    question: Mapped[Question] = relationship()
+
+
+class Attendance(db.Model):
+    """One checked (registration, session): who was there, how it was marked, by whom."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("registration_id", "session_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[AttendanceStatus] = mapped_column(EnumText(AttendanceStatus))
+    method: Mapped[AttendanceMethod] = mapped_column(EnumText(AttendanceMethod))
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    marked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    registration: Mapped[Registration] = relationship()
+    session: Mapped[Session] = relationship()
+    marked_by: Mapped[User | None] = relationship()
+
+
+class AttendanceChange(db.Model):
+    """The audit trail of attendance: every mark, edit and undo, never rewritten."""
+
+    __tablename__ = "attendance_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    old_status: Mapped[AttendanceStatus | None] = mapped_column(EnumText(AttendanceStatus))
+    new_status: Mapped[AttendanceStatus | None] = mapped_column(EnumText(AttendanceStatus))
+    method: Mapped[AttendanceMethod] = mapped_column(EnumText(AttendanceMethod))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    changed_by: Mapped[User | None] = relationship()
+
+
+class CheckinAttempt(db.Model):
+    """Every scan or check-in request, accepted or refused, with its stable result code.
+
+    The client's nonce is unique: a retried request finds its first answer here.
+    """
+
+    __tablename__ = "checkin_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str | None] = mapped_column(String(100), unique=True)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="SET NULL")
+    )
+    method: Mapped[AttendanceMethod] = mapped_column(EnumText(AttendanceMethod))
+    result: Mapped[str] = mapped_column(String(30))
+    answer: Mapped[str] = mapped_column(Text, default="")  # the JSON answered, for retries
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    client_ip: Mapped[str | None] = mapped_column(String(45))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
