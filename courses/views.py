@@ -1,8 +1,10 @@
-"""Home page, catalogue, course pages, enrolment, course management and the public API."""
+"""Home page, catalogue, course pages, enrolment, course management, the public API and
+`tropa demo-data`."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import click
 from flask import (
     Blueprint,
     abort,
@@ -18,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from courses import services
+from courses import demo, services
 from courses.forms import (
     CatalogueForm,
     ConfirmForm,
@@ -37,7 +39,8 @@ from webapp.extensions import db
 from webapp.models import Role, User, UserRole
 from webapp.permissions import has_role, roles_required
 
-bp = Blueprint("courses", __name__, template_folder="templates")
+# cli_group=None: the blueprint's commands are top-level, `tropa demo-data`.
+bp = Blueprint("courses", __name__, template_folder="templates", cli_group=None)
 
 
 def _visible_course(course_id: int) -> Course:
@@ -338,19 +341,18 @@ def enrolments(course_id: int):
     )
 
 
-EXPORT_HEADER_KEYS = (
-    "Full name", "E-mail", "Phone", "Status", "Waiting list", "Municipality",
-    "Organisation", "Organisation type", "INN", "Registered at",
-)  # fmt: skip
-
-
 @bp.route("/manage/courses/<int:course_id>/enrolments.<any(csv, xlsx):fmt>")
 @login_required
 def export_enrolments(course_id: int, fmt: str):
     course = _staff_course(course_id)
     registrations = db.session.scalars(services.enrolment_list(course)).unique().all()
     positions = seats.waitlist_positions(r.id for r in registrations)
-    header = [_(key) for key in EXPORT_HEADER_KEYS]
+    # Written out (not looked up from a tuple of keys) so the message extractor finds them.
+    header = [
+        _("Full name"), _("E-mail"), _("Phone"), _("Status"), _("Waiting list"),
+        _("Municipality"), _("Organisation"), _("Organisation type"), _("INN"),
+        _("Registered at"),
+    ]  # fmt: skip
     table = []
     for registration in registrations:
         user = registration.user
@@ -443,3 +445,29 @@ def api_course(course_id: int):
     if course is None or course.visibility != Visibility.PUBLISHED:
         return jsonify(status="error", reason="not_found", message=_("No such course.")), 404
     return jsonify(_course_json(services.summarise([course])[0], with_sessions=True))
+
+
+# --- command line ------------------------------------------------------------------------
+
+
+@bp.cli.command("demo-data")
+def demo_data():
+    """Create a demo training centre (once) and print the demo logins."""
+    summary = demo.load_demo_data()
+    if summary.created:
+        click.echo(
+            _(
+                "Demo data created: %(programmes)d programmes, %(courses)d courses, "
+                "%(users)d users, %(organisations)d organisations, %(enrolments)d enrolments.",
+                programmes=summary.programmes,
+                courses=summary.courses,
+                users=summary.users,
+                organisations=summary.organisations,
+                enrolments=summary.enrolments,
+            )
+        )
+    else:
+        click.echo(_("Demo data is already there: nothing changed."))
+    click.echo(_("Demo logins (password: %(password)s):", password=demo.DEMO_PASSWORD))
+    for role, email in demo.DEMO_LOGINS:
+        click.echo(f"  {role.label:<16} {email}")

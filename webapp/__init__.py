@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
 
@@ -16,6 +16,8 @@ MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 def select_locale() -> str:
     """Russian first: the user's explicit choice, else their profile, else ru."""
+    if not has_request_context():  # the CLI, or a service called outside a request
+        return "ru"
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen

@@ -44,6 +44,8 @@ def load_config(instance_path: Path) -> dict:
         "TROPA_POLICY_VERSION": os.environ.get("TROPA_POLICY_VERSION", "2026-01"),
         "TROPA_CENTRE_NAME": os.environ.get("TROPA_CENTRE_NAME", ""),
         "TROPA_PASSWORD_RESET_MAX_AGE": int(os.environ.get("TROPA_PASSWORD_RESET_MAX_AGE", "3600")),
+        # Door check-in opens this long before a session starts, and closes at its end.
+        "TROPA_CHECKIN_OPENS_MINUTES": int(os.environ.get("TROPA_CHECKIN_OPENS_MINUTES", "120")),
         "TROPA_LOGIN_RATE_LIMIT": os.environ.get("TROPA_LOGIN_RATE_LIMIT", "10 per minute"),
         "TROPA_MAIL_DIR": str(instance_path / "mail"),
         "MAIL_SERVER": os.environ.get("TROPA_MAIL_SERVER", ""),

@@ -11,6 +11,10 @@ from webapp.services import inn_error
 MIN_PASSWORD = 8
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def _new_password(label):
     return PasswordField(label, validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)])
 
@@ -67,10 +71,10 @@ class ProfileForm(FlaskForm):
     phone = TelField(_l("Phone"), validators=[Optional(), Length(max=30)])
     municipality = SelectField(_l("Municipality"), validators=[Optional()])
     organisation_type = SelectField(_l("Organisation type"), validators=[Optional()])
-    organisation_name = StringField(
-        _l("Organisation name"), validators=[Optional(), Length(max=300)]
-    )
-    inn = StringField(_l("INN"), validators=[Optional(), Length(max=12)])
+    # No Optional(): it would stop the chain before validate_organisation_name below.
+    organisation_name = StringField(_l("Organisation name"), validators=[Length(max=300)])
+    # Stripped first: an INN pasted with spaces around it is still 10 or 12 digits.
+    inn = StringField(_l("INN"), filters=[_strip], validators=[Optional(), Length(max=12)])
     locale = SelectField(
         _l("Language"), choices=[("ru", "Русский"), ("en", "English")], validators=[Optional()]
     )
@@ -83,7 +87,7 @@ class ProfileForm(FlaskForm):
         ]
 
     def validate_inn(self, field):
-        if field.data and (error := inn_error(field.data.strip())):
+        if field.data and (error := inn_error(field.data)):
             raise ValidationError(error)
 
     def validate_organisation_name(self, field):

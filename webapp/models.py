@@ -5,11 +5,16 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from webapp.extensions import db
 from webapp.types import EnumText, UTCDateTime, utcnow
+
+
+def search_key(text: str) -> str:
+    """Lower-case and fold ё, for search that behaves the same on every database."""
+    return " ".join(text.casefold().replace("ё", "е").split())
 
 
 class Role(enum.StrEnum):
@@ -90,6 +95,12 @@ class Organisation(db.Model):
     municipality: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    @property
+    def is_a_person(self) -> bool:
+        """An individual or self-employed person, or anyone with a person's 12-digit INN."""
+        personal_types = (OrganisationType.INDIVIDUAL, OrganisationType.SELF_EMPLOYED)
+        return self.type in personal_types or len(self.inn or "") == 12
+
 
 class UserRole(db.Model):
     __tablename__ = "user_roles"
@@ -117,11 +128,20 @@ class User(UserMixin, db.Model):
     consent_policy_version: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # search_key() of the name and e-mail, for the admin's search: SQLite's lower() folds
+    # only ASCII, so "анна" would not find "Анна" there. Kept up to date by the model itself.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by=UserRole.role
     )
+
+    @validates("full_name", "email")
+    def _refresh_search_text(self, changed: str, value: str) -> str:
+        name_and_email = {"full_name": self.full_name, "email": self.email, changed: value}
+        self.search_text = search_key(" ".join(filter(None, name_and_email.values())))
+        return value
 
     @property
     def roles(self) -> set[Role]:

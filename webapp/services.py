@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.extensions import db
-from webapp.models import Organisation, OrganisationType, Role, User, UserRole
+from webapp.models import Organisation, OrganisationType, Role, User, UserRole, search_key
 from webapp.types import utcnow
 
 # Crockford's base32 alphabet: no I, L, O or U, so a person can read a code aloud or type it.
@@ -28,11 +28,6 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def search_key(text: str) -> str:
-    """Lower-case and fold ё, for search that behaves the same on every database."""
-    return " ".join(text.casefold().replace("ё", "е").split())
-
-
 # --- INN ---------------------------------------------------------------------------------
 
 _INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
@@ -46,7 +41,8 @@ def _check_digit(digits: list[int], weights: tuple[int, ...]) -> int:
 
 def inn_error(inn: str) -> str | None:
     """Why an INN is invalid, or None: 10 digits for organisations, 12 for people."""
-    if not inn.isdigit():
+    # isdigit() alone also passes full-width and superscript digits, which int() may refuse.
+    if not (inn.isascii() and inn.isdigit()):
         return str(_l("An INN consists of digits only."))
     digits = [int(c) for c in inn]
     if len(digits) == 10:
@@ -167,9 +163,8 @@ def revoke_role(user: User, role: Role) -> None:
 def search_users(text: str = "", role: str = ""):
     """A select of users for the admin list: by name or e-mail, and by role."""
     query = select(User).where(User.deleted_at.is_(None)).order_by(User.full_name)
-    if text := text.strip():
-        pattern = f"%{text.lower()}%"
-        query = query.where(or_(func.lower(User.full_name).like(pattern), User.email.like(pattern)))
+    for word in search_key(text).split():
+        query = query.where(User.search_text.contains(word, autoescape=True))
     if role:
         query = query.where(User.role_rows.any(UserRole.role == role))
     return query
@@ -284,6 +279,7 @@ def delete_account(user: User) -> None:
     """Anonymise the person: records kept for reports stay, nothing names them any more."""
     for anonymise in anonymisers:
         anonymise(user)
+    _anonymise_personal_organisation(user)
     user.full_name = str(_l("Deleted user"))
     user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"
     user.phone = None
@@ -291,3 +287,17 @@ def delete_account(user: User) -> None:
     user.deleted_at = utcnow()
     user.role_rows.clear()
     db.session.commit()
+
+
+def _anonymise_personal_organisation(user: User) -> None:
+    """An individual's or self-employed person's "organisation" is the person: its name and
+    12-digit INN identify them. Its type and municipality stay for the reports."""
+    organisation = user.organisation
+    if organisation is None or not organisation.is_a_person:
+        return
+    others = select(User.id).where(
+        User.organisation_id == organisation.id, User.id != user.id, User.deleted_at.is_(None)
+    )
+    if db.session.scalar(others.limit(1)) is None:
+        organisation.name = str(_l("Deleted user"))
+        organisation.inn = None

@@ -1,0 +1,180 @@
+"""Who may open what: every route of the app, as every role, against one explicit table.
+
+A route added to the app must be added to PERMISSIONS_TABLE (and a route removed from the
+app removed from it), so nobody ships a page without deciding who may see it.
+
+Each route is requested once per role with fresh data: a GET, or for a POST-only route a
+POST with an empty body (CSRF is off in the test app). An expected answer is a status code,
+or a path: a 302 redirect to that path, where `{course_id}` and the like are the ids of the
+data built for the test.
+"""
+
+from urllib.parse import urlsplit
+
+import pytest
+from flask import url_for
+from werkzeug.routing import Rule
+
+from courses import services as course_services
+from tests.conftest import make_user
+from webapp.extensions import db
+from webapp.models import Role, User
+from webapp.services import password_reset_token
+
+ROLES = ("anonymous", "participant", "trainer", "organiser", "admin")
+LOGIN = "/login"
+COURSE = "/courses/{course_id}"
+MY_LEARNING = "/my/learning"
+SESSIONS = "/manage/courses/{course_id}/sessions"
+ENROLMENTS = "/manage/courses/{course_id}/enrolments"
+NOT_ROUTES = {"static", "bootstrap.static"}  # files, not pages: nobody's permission to check
+
+# The participant is enrolled in the course and the trainer teaches it.
+# fmt: off
+PERMISSIONS_TABLE = {
+    #                                  anon   participant  trainer      organiser    admin
+    # accounts
+    "webapp.signup":                  (200,   MY_LEARNING, MY_LEARNING, MY_LEARNING, MY_LEARNING),
+    "webapp.login":                   (200,   MY_LEARNING, MY_LEARNING, MY_LEARNING, MY_LEARNING),
+    "webapp.logout":                  (200,   200,         200,         200,         200),
+    "webapp.password_reset_request":  (200,   200,         200,         200,         200),
+    "webapp.password_reset":          (200,   200,         200,         200,         200),
+    "webapp.password_change":         (LOGIN, 200,         200,         200,         200),
+    "webapp.profile":                 (LOGIN, 200,         200,         200,         200),
+    "webapp.personal_data":           (LOGIN, 200,         200,         200,         200),
+    "webapp.delete_account":          (LOGIN, 200,         200,         200,         200),
+    "webapp.privacy":                 (200,   200,         200,         200,         200),
+    "webapp.set_language":            ("/",   "/",         "/",         "/",         "/"),
+    "webapp.healthz":                 (200,   200,         200,         200,         200),
+    # admin
+    "webapp.admin_users":             (LOGIN, 403,         403,         403,         200),
+    "webapp.admin_user":              (LOGIN, 403,         403,         403,         200),
+    # public course pages and API
+    "courses.index":                  (200,   200,         200,         200,         200),
+    "courses.catalogue":              (200,   200,         200,         200,         200),
+    "courses.course_page":            (200,   200,         200,         200,         200),
+    "courses.api_courses":            (200,   200,         200,         200,         200),
+    "courses.api_course":             (200,   200,         200,         200,         200),
+    # enrolment (POST only): enrolling twice is harmless; only the enrolled may cancel
+    "courses.enrol":                  (LOGIN, COURSE,      COURSE,      COURSE,      COURSE),
+    "courses.cancel":                 (LOGIN, COURSE,      400,         400,         400),
+    "courses.my_learning":            (LOGIN, 200,         200,         200,         200),
+    # management
+    "courses.manage_courses":         (LOGIN, 403,         403,         200,         200),
+    "courses.manage_programmes":      (LOGIN, 403,         403,         200,         200),
+    "courses.edit_programme":         (LOGIN, 403,         403,         200,         200),
+    "courses.new_course":             (LOGIN, 403,         403,         200,         200),
+    "courses.edit_course":            (LOGIN, 403,         403,         200,         200),
+    "courses.manage_sessions":        (LOGIN, 403,         403,         200,         200),
+    "courses.edit_session":           (LOGIN, 403,         403,         200,         200),
+    "courses.delete_session":         (LOGIN, 403,         403,         SESSIONS,    SESSIONS),
+    # the enrolment list: the course's own trainer too
+    "courses.enrolments":             (LOGIN, 403,         200,         200,         200),
+    "courses.export_enrolments":      (LOGIN, 403,         200,         200,         200),
+    # an empty status form changes nothing and goes back to the list (POST only)
+    "courses.change_status":          (LOGIN, 403,         403,         ENROLMENTS,  ENROLMENTS),
+}
+# fmt: on
+PERMISSIONS = {
+    endpoint: dict(zip(ROLES, answers, strict=True))
+    for endpoint, answers in PERMISSIONS_TABLE.items()
+}
+
+
+@pytest.fixture
+def world(users, course) -> dict:
+    """The data every route's URL points into; returns the URL arguments by name."""
+    course.trainers.append(users["trainer"])
+    db.session.commit()
+    registration = course_services.enrol(course, users["participant"]).registration
+    return {
+        "course_id": course.id,
+        "programme_id": course.programme_id,
+        "session_id": course.sessions[0].id,
+        "registration_id": registration.id,
+        "user_id": users["participant"].id,
+        "token": password_reset_token(users["participant"]),
+        "code": "en",
+        "fmt": "csv",
+    }
+
+
+def sign_in(client, user: User | None) -> None:
+    """Put the user in the session cookie (what /login does, without the slow hash check)."""
+    if user is not None:
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+
+
+def app_rules(app) -> dict[str, Rule]:
+    return {
+        rule.endpoint: rule for rule in app.url_map.iter_rules() if rule.endpoint not in NOT_ROUTES
+    }
+
+
+def url_of(rule: Rule, world: dict) -> str:
+    missing = rule.arguments - world.keys()
+    assert not missing, f"{rule.rule}: give the world fixture a value for {sorted(missing)}"
+    return url_for(rule.endpoint, **{name: world[name] for name in rule.arguments})
+
+
+def assert_answer(response, expected, world: dict, what: str) -> None:
+    if isinstance(expected, str):
+        assert response.status_code == 302, f"{what}: {response.status_code}, expected a redirect"
+        target = urlsplit(response.headers["Location"]).path
+        assert target == expected.format(**world), f"{what}: redirected to {target}"
+    else:
+        assert response.status_code == expected, f"{what}: {response.status_code}"
+
+
+def test_the_table_lists_every_route_of_the_app(app):
+    in_app = set(app_rules(app))
+    missing = sorted(in_app - PERMISSIONS.keys())
+    gone = sorted(PERMISSIONS.keys() - in_app)
+    assert not (missing or gone), (
+        f"routes with no line in PERMISSIONS_TABLE: {missing}; "
+        f"lines for routes the app no longer has: {gone}"
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(PERMISSIONS))
+def test_route_answers_each_role_as_the_table_says(app, client, users, world, endpoint, role):
+    rule = app_rules(app).get(endpoint)
+    assert rule is not None, f"{endpoint} is in the table but not in the app"
+    method = "GET" if "GET" in rule.methods else "POST"
+    sign_in(client, users.get(role))
+    url = url_of(rule, world)
+    response = client.get(url) if method == "GET" else client.post(url, data={})
+    assert_answer(response, PERMISSIONS[endpoint][role], world, f"{method} {rule.rule} as {role}")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_role_refused_a_page_is_refused_its_form_too(app, client, users, world, role):
+    """POST is never more open than GET: where the table refuses a role the page of a
+    GET-and-POST route (403, or a redirect to sign in), an empty POST is refused the same way."""
+    sign_in(client, users.get(role))
+    checked = []
+    for endpoint, rule in sorted(app_rules(app).items()):
+        expected = PERMISSIONS.get(endpoint, {}).get(role)  # a route not in the table fails above
+        if {"GET", "POST"} <= rule.methods and expected in (403, LOGIN):
+            response = client.post(url_of(rule, world), data={})
+            assert_answer(response, expected, world, f"POST {rule.rule} as {role}")
+            checked.append(endpoint)
+    if role != "admin":
+        assert checked, f"no form refused to {role}: is the table right?"
+
+
+def test_only_the_courses_own_trainer_sees_its_enrolment_list(client, users, world):
+    other_trainer = make_user("trainer2@example.org", Role.TRAINER)
+    enrolments = f"/manage/courses/{world['course_id']}/enrolments"
+    urls = [enrolments, f"{enrolments}.csv", f"{enrolments}.xlsx"]
+    for user, expected in [
+        (users["participant"], 403),
+        (other_trainer, 403),
+        (users["trainer"], 200),
+    ]:
+        sign_in(client, user)
+        for url in urls:
+            assert client.get(url).status_code == expected, f"{url} as {user.email}"
