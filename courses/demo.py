@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from courses.models import Course, Direction, Format, Level, Programme
-from events import services as seats
+from events.services import seats
 from events.models import Session, Visibility
 from webapp.extensions import db
 from webapp.models import MUNICIPALITIES, Organisation, OrganisationType, Role, User, UserRole

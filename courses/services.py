@@ -8,7 +8,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from courses.models import Course, Programme
-from events import services as seats
+from events.services import seats
 from events.models import Registration, RegistrationStatus, Session, Visibility
 from webapp.extensions import db
 from webapp.models import User

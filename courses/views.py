@@ -32,7 +32,7 @@ from courses.forms import (
     to_utc,
 )
 from courses.models import Course, Programme
-from events import services as seats
+from events.services import seats
 from events.models import Registration, RegistrationStatus, Session, Visibility
 from webapp.export import table_response
 from webapp.extensions import db

@@ -1,7 +1,7 @@
 """Events, their sessions and the registrations of people in them.
 
 A Course (courses/) is an Event subtype, so enrolment is a Registration and one
-seat-taking service (events.services) guards both against overbooking.
+seat-taking service (events.services.seats) guards both against overbooking.
 """
 
 import enum

@@ -1,6 +1,6 @@
 """The public JSON API for the centre's website."""
 
-from events import services as seats
+from events.services import seats
 from tests.conftest import make_user
 
 

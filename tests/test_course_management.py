@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from courses.models import Course, Programme
-from events import services as seats
+from events.services import seats
 from events.models import Registration, RegistrationStatus, Session
 from tests.conftest import login, make_user
 from webapp.extensions import db

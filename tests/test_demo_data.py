@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from courses import demo
 from courses.models import Course, Direction, Level, Programme
 from courses.services import my_learning
-from events import services as seats
+from events.services import seats
 from events.models import RegistrationStatus, Visibility
 from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType, Role, User, UserRole

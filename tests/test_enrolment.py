@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from events import services as seats
+from events.services import seats
 from events.models import Registration, RegistrationStatus
 from tests.conftest import login, make_user
 from webapp.extensions import db

@@ -5,7 +5,7 @@ import json
 import pytest
 from sqlalchemy import func, select, text
 
-from events import services as seats
+from events.services import seats
 from events.models import Registration
 from tests.conftest import PASSWORD, login
 from webapp import services

@@ -66,7 +66,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(views.bp)
 
     from courses.views import bp as courses_bp
-    from events import services as _event_hooks  # noqa: F401  registers personal-data hooks
+    from events.services import seats as _event_hooks  # noqa: F401  registers personal-data hooks
 
     app.register_blueprint(courses_bp)
 
@@ -86,7 +86,7 @@ def _tune_sqlite(engine) -> None:
     """WAL, foreign keys, a long busy timeout, and BEGIN issued by us.
 
     pysqlite's own transaction handling cannot say BEGIN IMMEDIATE, which the seat lock
-    needs (events.services.event_lock), so we take BEGIN over.
+    needs (events.services.seats.event_lock), so we take BEGIN over.
     """
 
     @event.listens_for(engine, "connect")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 
 from events.models import Event, Registration, RegistrationStatus, Visibility
 from webapp.extensions import db
+from webapp.locking import write_transaction
 from webapp.mail import send_mail
 from webapp.models import User
 from webapp.services import (
@@ -81,26 +82,14 @@ def registration_state(event: Event, now: datetime | None = None) -> str | None:
 
 @contextmanager
 def event_lock(event_id: int) -> Iterator[Event]:
-    """A transaction that holds the event's seat lock; commits on success, else rolls back.
-
-    The lock must be the transaction's first statement (a SQLite reader cannot later
-    become the writer), so whatever the caller had open is committed first.
-    """
-    db.session.commit()
-    db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    locked = db.session.execute(
-        select(Event.id).where(Event.id == event_id).with_for_update()
-    ).scalar_one_or_none()
-    if locked is None:
-        db.session.rollback()
-        raise RegistrationRefused("not_found")
-    event = db.session.get(Event, event_id, populate_existing=True)
-    try:
-        yield event
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    """A transaction that holds the event's seat lock; commits on success, else rolls back."""
+    with write_transaction():
+        locked = db.session.execute(
+            select(Event.id).where(Event.id == event_id).with_for_update()
+        ).scalar_one_or_none()
+        if locked is None:
+            raise RegistrationRefused("not_found")
+        yield db.session.get(Event, event_id, populate_existing=True)
 
 
 def seat_counts(event_ids: Iterable[int]) -> dict[int, SeatCounts]:

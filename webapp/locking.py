@@ -1,0 +1,25 @@
+"""Write transactions that take their locks first, the same way on SQLite and PostgreSQL."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from webapp.extensions import db
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """A fresh transaction that commits on success and rolls back on any error.
+
+    On SQLite it starts with BEGIN IMMEDIATE, taking the database's write lock at once (a
+    reader cannot later become the writer in WAL mode); on PostgreSQL the caller's first
+    statement should be a `SELECT ... FOR UPDATE` of the rows it guards. Whatever the caller
+    had open is committed first, so the lock is the transaction's first statement.
+    """
+    db.session.commit()
+    db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
