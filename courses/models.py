@@ -110,6 +110,9 @@ class Course(Event):
 
     __mapper_args__ = {"polymorphic_identity": "course"}
 
+    def is_staff(self, user: User) -> bool:
+        return super().is_staff(user) or any(trainer.id == user.id for trainer in self.trainers)
+
     @property
     def level_label(self) -> str:
         return str(LEVEL_SHORT_LABELS[Level(self.level)])

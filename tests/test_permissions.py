@@ -27,7 +27,7 @@ COURSE = "/courses/{course_id}"
 MY_LEARNING = "/my/learning"
 SESSIONS = "/manage/courses/{course_id}/sessions"
 ENROLMENTS = "/manage/courses/{course_id}/enrolments"
-NOT_ROUTES = {"static", "bootstrap.static"}  # files, not pages: nobody's permission to check
+NOT_ROUTES = {"static", "bootstrap.static", "events.static"}  # files, not pages
 
 # The participant is enrolled in the course and the trainer teaches it.
 # fmt: off

@@ -1,0 +1,16 @@
+"""Who may do what with an event: the rules every events view and API call asks."""
+
+from events.models import Event
+from webapp.models import Role, User
+
+
+def can_manage(user: User | None, event: Event | None = None) -> bool:
+    """Create and edit events, approve, move and export registrations: organisers."""
+    return bool(user and user.is_authenticated and user.has_role(Role.ORGANISER))
+
+
+def can_check_in(user: User | None, event: Event) -> bool:
+    """Scan tickets and see the list at the door: organisers and the event's own staff."""
+    if not (user and user.is_authenticated):
+        return False
+    return can_manage(user, event) or event.is_staff(user)

@@ -1,0 +1,3 @@
+"""Events: checkin views."""
+
+from events.views import bp  # noqa: F401

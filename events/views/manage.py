@@ -1,0 +1,3 @@
+"""Events: manage views."""
+
+from events.views import bp  # noqa: F401

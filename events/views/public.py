@@ -1,0 +1,3 @@
+"""Events: public views."""
+
+from events.views import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Events: registrants views."""
+
+from events.views import bp  # noqa: F401
