@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from courses.models import Course, Direction, Format, Level, Programme
-from events.services import seats
 from events.models import Session, Visibility
+from events.services import seats
 from webapp.extensions import db
 from webapp.models import MUNICIPALITIES, Organisation, OrganisationType, Role, User, UserRole
 from webapp.services import find_user, hash_password, search_key, with_check_digits

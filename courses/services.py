@@ -8,8 +8,8 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from courses.models import Course, Programme
-from events.services import seats
 from events.models import Registration, RegistrationStatus, Session, Visibility
+from events.services import seats
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import search_key

@@ -32,8 +32,8 @@ from courses.forms import (
     to_utc,
 )
 from courses.models import Course, Programme
-from events.services import seats
 from events.models import Registration, RegistrationStatus, Session, Visibility
+from events.services import seats
 from webapp.export import table_response
 from webapp.extensions import db
 from webapp.models import Role, User, UserRole

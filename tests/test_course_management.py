@@ -8,8 +8,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from courses.models import Course, Programme
-from events.services import seats
 from events.models import Registration, RegistrationStatus, Session
+from events.services import seats
 from tests.conftest import login, make_user
 from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from courses import demo
 from courses.models import Course, Direction, Level, Programme
 from courses.services import my_learning
-from events.services import seats
 from events.models import RegistrationStatus, Visibility
+from events.services import seats
 from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType, Role, User, UserRole
 from webapp.services import authenticate, find_user, inn_error, search_key

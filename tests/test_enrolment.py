@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from events.services import seats
 from events.models import Registration, RegistrationStatus
+from events.services import seats
 from tests.conftest import login, make_user
 from webapp.extensions import db
 from webapp.types import utcnow

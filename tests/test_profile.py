@@ -5,8 +5,8 @@ import json
 import pytest
 from sqlalchemy import func, select, text
 
-from events.services import seats
 from events.models import Registration
+from events.services import seats
 from tests.conftest import PASSWORD, login
 from webapp import services
 from webapp.extensions import db

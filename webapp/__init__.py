@@ -66,8 +66,8 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(views.bp)
 
     from courses.views import bp as courses_bp
-    from events.views import bp as events_bp
     from events.services import seats as _event_hooks  # noqa: F401  registers personal-data hooks
+    from events.views import bp as events_bp
 
     app.register_blueprint(events_bp)
     app.register_blueprint(courses_bp)
