@@ -3,7 +3,8 @@
 People, organisations and INNs come from a seeded random generator, so they are the same on
 every machine; dates are counted from today, so the courses are always ahead. Enrolments go
 through the seat-taking service, so the places left and the waiting lists are real. A second
-run changes nothing: the demo admin's account marks the data as loaded.
+run changes nothing: the demo admin's account marks the data as loaded. The outreach events
+(forums, seminars, a webinar) come from events/demo.py, with the same people.
 """
 
 import enum
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from courses.models import Course, Direction, Format, Level, Programme
+from events.demo import DemoEventsSummary, DemoPerson, load_demo_events
 from events.models import Session, Visibility
 from events.services import seats
 from webapp.extensions import db
@@ -806,6 +808,8 @@ class DemoSummary:
     users: int = 0
     organisations: int = 0
     enrolments: int = 0
+    events: int = 0
+    event_registrations: int = 0
 
 
 @dataclass(frozen=True)
@@ -841,8 +845,14 @@ def load_demo_data() -> DemoSummary:
     # Read what enrolment needs now: the commit below expires every loaded object.
     enrollees = [Enrollee(user.id, user.full_name, user.email) for user in participants]
     course_ids = [course.id for course in courses]
+    event_users = [
+        DemoPerson(user.full_name, user.email, user.phone, user.id, user.organisation_id)
+        for user in participants
+    ]
+    door_staff_id = staff[TRAINER_ORLOVA].id
     db.session.commit()
     enrolments = _enrol(rng, course_ids, enrollees)
+    events = _add_events(event_users, door_staff_id, today)
     return DemoSummary(
         created=True,
         programmes=len(programmes),
@@ -850,6 +860,31 @@ def load_demo_data() -> DemoSummary:
         users=len(staff) + len(participants),
         organisations=organisations,
         enrolments=enrolments,
+        events=events.events,
+        event_registrations=events.registrations,
+    )
+
+
+def _add_events(users: list[DemoPerson], door_staff_id: int, today: date) -> DemoEventsSummary:
+    """The centre's forums, seminars and webinars, with people who have no account too.
+
+    A random generator of their own: adding events leaves the courses' data as it was.
+    """
+    rng = random.Random(f"{SEED}-events")
+    guests = [
+        # Another domain: a guest never shares an address with an account.
+        DemoPerson(
+            person.full_name, person.email.split("@")[0] + "@inbox.example", _random_phone(rng)
+        )
+        for person in _random_people(rng, 25)
+    ]
+    return load_demo_events(
+        rng,
+        users=users,
+        guests=guests,
+        staff_ids=[door_staff_id],
+        door_staff_id=door_staff_id,
+        today=today,
     )
 
 

@@ -1,39 +1,21 @@
 """Forms of the catalogue and of course management."""
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     DateTimeLocalField,
     IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
-    TimeField,
     URLField,
 )
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 
 from courses.models import DIRECTION_LABELS, FORMAT_LABELS, LEVEL_LABELS
 from events.models import STATUS_LABELS, RegistrationStatus, Visibility
-
-
-def to_utc(local: datetime | None, timezone: str) -> datetime | None:
-    """A wall-clock time typed in the course's zone, as UTC."""
-    if local is None:
-        return None
-    return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-
-
-def to_local(value: datetime | None, timezone: str) -> datetime | None:
-    if value is None:
-        return None
-    return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
 
 
 class CatalogueForm(FlaskForm):
@@ -108,17 +90,6 @@ class CourseForm(FlaskForm):
             raise ValidationError(_l("Enrolment must close after it opens."))
 
 
-class SessionForm(FlaskForm):
-    date = DateField(_l("Date"), validators=[DataRequired()])
-    starts = TimeField(_l("Starts"), validators=[DataRequired()])
-    ends = TimeField(_l("Ends"), validators=[DataRequired()])
-    room = StringField(_l("Room"), validators=[Optional(), Length(max=200)])
-
-    def validate_ends(self, field):
-        if self.starts.data and field.data and field.data <= self.starts.data:
-            raise ValidationError(_l("A session must end after it starts."))
-
-
 class StatusForm(FlaskForm):
     status = SelectField(
         _l("Status"),
@@ -131,7 +102,3 @@ class StatusForm(FlaskForm):
             )
         ],
     )
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a button that POSTs with a CSRF token (enrol, cancel, delete)."""

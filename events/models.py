@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from webapp.extensions import db
-from webapp.models import Organisation, User
+from webapp.models import Organisation, User, search_key
 from webapp.types import EnumText, UTCDateTime, utcnow
 
 
@@ -216,11 +216,28 @@ class Registration(db.Model):
     ticket_secret: Mapped[str] = mapped_column(String(40), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # search_key() of the name, e-mail and phone (also as bare digits), for the registrant
+    # list's search: the same on SQLite and PostgreSQL. Kept up to date by the model itself.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     event: Mapped[Event] = relationship()
     user: Mapped[User | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
     answers: Mapped[list["Answer"]] = relationship(cascade="all, delete-orphan")
+
+    @validates("full_name", "email", "phone")
+    def _refresh_search_text(self, changed: str, value: str | None) -> str | None:
+        fields = {"full_name": self.full_name, "email": self.email, "phone": self.phone}
+        fields[changed] = value
+        self.search_text = registration_search_text(**fields)
+        return value
+
+
+def registration_search_text(full_name: str | None, email: str | None, phone: str | None) -> str:
+    """What the registrant search looks in: the phone also as bare digits, so "9123" finds
+    "+7 (912) 345-67-89"."""
+    phone_digits = "".join(c for c in phone or "" if c.isdigit())
+    return search_key(" ".join(filter(None, [full_name, email, phone, phone_digits])))
 
 
 class Answer(db.Model):

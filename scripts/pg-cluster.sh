@@ -1,7 +1,8 @@
 # Source this file: pg_cluster_start / pg_cluster_stop manage a throw-away PostgreSQL
 # cluster on a loopback port, run as the `postgres` user (initdb refuses root).
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-PG_PORT=${PG_PORT:-55432}
+# Below 32768: ports above are handed out by the kernel and may be taken for a moment.
+PG_PORT=${PG_PORT:-25432}
 PG_DATA=""
 
 pg_cluster_start() {
@@ -11,7 +12,10 @@ pg_cluster_start() {
   [[ $(id -u) == 0 ]] && as_postgres=(runuser -u postgres --)
   "${as_postgres[@]}" "$PG_BIN/initdb" -D "$PG_DATA/data" -U tropa --auth=trust -E UTF8 >/dev/null
   "${as_postgres[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA/data" -l "$PG_DATA/log" -w -o \
-    "-p $PG_PORT -k $PG_DATA -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+    "-p $PG_PORT -k $PG_DATA -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null \
+    || { cat "$PG_DATA/log" >&2; echo "PostgreSQL did not start on port $PG_PORT" >&2; return 1; }
+  "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" \
+    || { cat "$PG_DATA/log" >&2; echo "PostgreSQL is not answering on port $PG_PORT" >&2; return 1; }
   "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U tropa tropa_test
   export PG_TEST_URL="postgresql+psycopg://tropa@127.0.0.1:$PG_PORT/tropa_test"
   echo "PostgreSQL on 127.0.0.1:$PG_PORT ($PG_DATA)"

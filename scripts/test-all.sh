@@ -10,6 +10,7 @@ need=()
 command -v chromium >/dev/null || need+=(chromium chromium-driver)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)  # renders PDF tickets to decode their QR
 if ((${#need[@]})); then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -9,6 +9,7 @@ or a path: a 302 redirect to that path, where `{course_id}` and the like are the
 data built for the test.
 """
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,10 +17,13 @@ from flask import url_for
 from werkzeug.routing import Rule
 
 from courses import services as course_services
+from events.models import Event, Question, Session
+from events.services import seats
 from tests.conftest import make_user
 from webapp.extensions import db
 from webapp.models import Role, User
 from webapp.services import password_reset_token
+from webapp.types import utcnow
 
 ROLES = ("anonymous", "participant", "trainer", "organiser", "admin")
 LOGIN = "/login"
@@ -27,6 +31,9 @@ COURSE = "/courses/{course_id}"
 MY_LEARNING = "/my/learning"
 SESSIONS = "/manage/courses/{course_id}/sessions"
 ENROLMENTS = "/manage/courses/{course_id}/enrolments"
+REGISTRANTS = "/manage/events/{event_id}/registrants"
+AGENDA = "/manage/events/{event_id}/sessions"
+QUESTIONS = "/manage/events/{event_id}/questions"
 NOT_ROUTES = {"static", "bootstrap.static", "events.static"}  # files, not pages
 
 # The participant is enrolled in the course and the trainer teaches it.
@@ -73,6 +80,51 @@ PERMISSIONS_TABLE = {
     "courses.export_enrolments":      (LOGIN, 403,         200,         200,         200),
     # an empty status form changes nothing and goes back to the list (POST only)
     "courses.change_status":          (LOGIN, 403,         403,         ENROLMENTS,  ENROLMENTS),
+    # an event's registrant list (its check-in staff may read it): organisers change it;
+    # an empty status form changes nothing and goes back to the list (POST only)
+    "events.registrants":             (LOGIN, 403,         403,         200,         200),
+    "events.export_registrants":      (LOGIN, 403,         403,         200,         200),
+    "events.edit_registrant":         (LOGIN, 403,         403,         200,         200),
+    "events.registrant_action":       (LOGIN, 403,         403,         REGISTRANTS, REGISTRANTS),
+    "events.import_registrants_page": (LOGIN, 403,         403,         200,         200),
+    "events.import_sample":           (LOGIN, 403,         403,         200,         200),
+    # public event pages, tickets (anyone with the link) and the events API
+    "events.event_list":              (200,   200,         200,         200,         200),
+    "events.event_page":              (200,   200,         200,         200,         200),
+    "events.ticket":                  (200,   200,         200,         200,         200),
+    "events.cancel_ticket":           (200,   200,         200,         200,         200),
+    "events.ticket_qr_png":           (200,   200,         200,         200,         200),
+    "events.ticket_qr_svg":           (200,   200,         200,         200,         200),
+    "events.ticket_pdf":              (200,   200,         200,         200,         200),
+    "events.ticket_calendar":         (200,   200,         200,         200,         200),
+    "events.api_events":              (200,   200,         200,         200,         200),
+    "events.api_event":               (200,   200,         200,         200,         200),
+    # managing events: organisers only (an event's check-in staff do not edit it)
+    "events.manage_events":           (LOGIN, 403,         403,         200,         200),
+    "events.new_event":               (LOGIN, 403,         403,         200,         200),
+    "events.manage_event":            (LOGIN, 403,         403,         200,         200),
+    "events.cancel_event":            (LOGIN, 403,         403,         200,         200),
+    "events.event_sessions":          (LOGIN, 403,         403,         200,         200),
+    "events.edit_event_session":      (LOGIN, 403,         403,         200,         200),
+    "events.event_questions":         (LOGIN, 403,         403,         200,         200),
+    "events.edit_question":           (LOGIN, 403,         403,         200,         200),
+    # POST only; the event's one session is never deleted
+    "events.delete_event_session":    (LOGIN, 403,         403,         AGENDA,      AGENDA),
+    "events.delete_question":         (LOGIN, 403,         403,         QUESTIONS,   QUESTIONS),
+    "events.move_question":           (LOGIN, 403,         403,         QUESTIONS,   QUESTIONS),
+    # door check-in: organisers and the event's staff (the trainer is neither here); its JSON
+    # helpers answer 401 signed out; the service worker is code only; an empty POST is a
+    # malformed body (400), and the API's cookie path checks who it is first (401)
+    "events.checkin_page":            (LOGIN, 403,         403,         200,         200),
+    "events.checkin_service_worker":  (200,   200,         200,         200,         200),
+    "events.checkin_stats":           (401,   403,         403,         200,         200),
+    "events.checkin_attendees":       (401,   403,         403,         200,         200),
+    "events.checkin_search":          (401,   403,         403,         200,         200),
+    "events.checkin_undo":            (401,   403,         403,         400,         400),
+    "events.api_checkin":             (401,   400,         400,         400,         400),
+    # personal API tokens for check-in apps (POST only): those who check people in
+    "webapp.create_api_token":        (LOGIN, 403,         200,         200,         200),
+    "webapp.revoke_api_token":        (LOGIN, "/profile",  "/profile",  "/profile",  "/profile"),
 }
 # fmt: on
 PERMISSIONS = {
@@ -87,7 +139,20 @@ def world(users, course) -> dict:
     course.trainers.append(users["trainer"])
     db.session.commit()
     registration = course_services.enrol(course, users["participant"]).registration
+    event = Event(kind="event", title="Форум", capacity=10, visibility="published")
+    starts = utcnow() + timedelta(days=7)
+    event.sessions.append(Session(starts_at=starts, ends_at=starts + timedelta(hours=2)))
+    event.questions.append(Question(label="Секция?", kind="text"))
+    db.session.add(event)
+    db.session.commit()
+    registrant = seats.register(event.id, full_name="Гость", email="guest@example.org")
     return {
+        "event_id": event.id,
+        "registrant_id": registrant.registration.id,
+        "event_session_id": event.sessions[0].id,
+        "question_id": event.questions[0].id,
+        "direction": "down",
+        "secret": registrant.registration.ticket_secret,
         "course_id": course.id,
         "programme_id": course.programme_id,
         "session_id": course.sessions[0].id,

@@ -47,6 +47,9 @@ def load_config(instance_path: Path) -> dict:
         # Door check-in opens this long before a session starts, and closes at its end.
         "TROPA_CHECKIN_OPENS_MINUTES": int(os.environ.get("TROPA_CHECKIN_OPENS_MINUTES", "120")),
         "TROPA_LOGIN_RATE_LIMIT": os.environ.get("TROPA_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Per staff member: 8 scanners on one account at a scan a second each, plus a
+        # phone's backlog of offline scans sent at once, stay well below it.
+        "TROPA_CHECKIN_RATE_LIMIT": os.environ.get("TROPA_CHECKIN_RATE_LIMIT", "1200 per minute"),
         "TROPA_MAIL_DIR": str(instance_path / "mail"),
         "MAIL_SERVER": os.environ.get("TROPA_MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("TROPA_MAIL_PORT", "25")),

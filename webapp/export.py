@@ -7,16 +7,27 @@ from urllib.parse import quote
 
 from flask import Response
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value):
+def _csv_cell(value):
     """Neutralise text a spreadsheet would run as a formula (CSV injection)."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
+    return value
+
+
+def _xlsx_cell(sheet, value):
+    """In XLSX only "=" starts a formula: such text is written as a plain string cell, so a
+    phone like "+7 912…" stays as typed and "=HYPERLINK(…)" never runs."""
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
     return value
 
 
@@ -34,21 +45,22 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
     writer = csv.writer(out, delimiter=";")
     writer.writerow([str(h) for h in header])
     for row in rows:
-        writer.writerow([_cell("" if v is None else v) for v in row])
+        writer.writerow([_csv_cell("" if v is None else v) for v in row])
     return _download(out.getvalue().encode("utf-8"), "text/csv", filename)
 
 
 def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> Response:
-    workbook = Workbook(write_only=False)
-    sheet = workbook.active
-    sheet.append([str(h) for h in header])
-    for row in rows:
-        sheet.append([_cell(v) for v in row])
+    # Write-only mode streams rows: thousands of registrants export in a fraction of the time.
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
     for index, title in enumerate(header, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(
             12, min(40, len(str(title)) + 4)
         )
     sheet.freeze_panes = "A2"
+    sheet.append([str(h) for h in header])
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
     out = io.BytesIO()
     workbook.save(out)
     return _download(out.getvalue(), XLSX_MIME, filename)

@@ -2,8 +2,18 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TelField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.models import MUNICIPALITIES, ORGANISATION_TYPE_LABELS, OTHER_REGION, ROLE_LABELS
 from webapp.services import inn_error
@@ -66,22 +76,17 @@ def municipality_choices():
     )
 
 
-class ProfileForm(FlaskForm):
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    phone = TelField(_l("Phone"), validators=[Optional(), Length(max=30)])
-    municipality = SelectField(_l("Municipality"), validators=[Optional()])
+class OrganisationForm(FlaskForm):
+    """The organisation block (type, name, INN): the profile and event registration."""
+
     organisation_type = SelectField(_l("Organisation type"), validators=[Optional()])
     # No Optional(): it would stop the chain before validate_organisation_name below.
     organisation_name = StringField(_l("Organisation name"), validators=[Length(max=300)])
     # Stripped first: an INN pasted with spaces around it is still 10 or 12 digits.
     inn = StringField(_l("INN"), filters=[_strip], validators=[Optional(), Length(max=12)])
-    locale = SelectField(
-        _l("Language"), choices=[("ru", "Русский"), ("en", "English")], validators=[Optional()]
-    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.municipality.choices = municipality_choices()
         self.organisation_type.choices = [("", _l("— none —"))] + [
             (kind.value, label) for kind, label in ORGANISATION_TYPE_LABELS.items()
         ]
@@ -94,6 +99,19 @@ class ProfileForm(FlaskForm):
         kind = self.organisation_type.data
         if kind and kind != "individual" and not (field.data or "").strip():
             raise ValidationError(_l("Give the organisation's name."))
+
+
+class ProfileForm(OrganisationForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    phone = TelField(_l("Phone"), validators=[Optional(), Length(max=30)])
+    municipality = SelectField(_l("Municipality"), validators=[Optional()])
+    locale = SelectField(
+        _l("Language"), choices=[("ru", "Русский"), ("en", "English")], validators=[Optional()]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.municipality.choices = municipality_choices()
 
 
 class DeleteAccountForm(FlaskForm):
@@ -109,3 +127,29 @@ class RoleForm(FlaskForm):
         _l("Role"), choices=[(role.value, label) for role, label in ROLE_LABELS.items()]
     )
     action = SelectField(choices=[("grant", "grant"), ("revoke", "revoke")])
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a button that POSTs with a CSRF token (enrol, cancel, delete)."""
+
+
+class CheckboxListField(SelectMultipleField):
+    """Several choices as a list of checkboxes: easier on a phone than a multiple select."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ApiTokenForm(FlaskForm):
+    """A personal API token for a check-in app; its name says where it is used."""
+
+    name = StringField(
+        _l("Token name"),
+        validators=[DataRequired(), Length(max=100)],
+        filters=[_strip],
+        render_kw={"placeholder": _l("e.g. Scanner at the main door")},
+    )
+
+
+class RevokeApiTokenForm(FlaskForm):
+    token_id = HiddenField()

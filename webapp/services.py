@@ -1,17 +1,29 @@
 """Accounts, roles, profiles and organisations: the rules, free of request objects."""
 
+import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.extensions import db
-from webapp.models import Organisation, OrganisationType, Role, User, UserRole, search_key
+from webapp.locking import write_transaction
+from webapp.models import (
+    ApiToken,
+    Organisation,
+    OrganisationType,
+    Role,
+    User,
+    UserRole,
+    search_key,
+)
 from webapp.types import utcnow
 
 # Crockford's base32 alphabet: no I, L, O or U, so a person can read a code aloud or type it.
@@ -215,18 +227,33 @@ def update_profile(user: User, data: ProfileData) -> None:
     user.municipality = data.municipality or None
     if data.locale:
         user.locale = data.locale
-    user.organisation = _organisation_for(data, user.municipality)
+    user.organisation = organisation_for(
+        data.organisation_type,
+        data.organisation_name,
+        data.inn,
+        person_name=data.full_name,
+        municipality=user.municipality,
+    )
     db.session.commit()
 
 
-def _organisation_for(data: ProfileData, municipality: str | None) -> Organisation | None:
-    if not data.organisation_type:
+def organisation_for(
+    organisation_type: str | None,
+    organisation_name: str | None,
+    inn: str | None,
+    *,
+    person_name: str,
+    municipality: str | None = None,
+) -> Organisation | None:
+    """The organisation a person names (profile, event registration): found by INN or
+    created, never duplicated; an individual's organisation takes the person's name."""
+    if not organisation_type:
         return None
-    kind = OrganisationType(data.organisation_type)
-    inn = (data.inn or "").strip() or None
-    name = (data.organisation_name or "").strip()
+    kind = OrganisationType(organisation_type)
+    inn = (inn or "").strip() or None
+    name = (organisation_name or "").strip()
     if kind == OrganisationType.INDIVIDUAL and not name:
-        name = data.full_name.strip()
+        name = person_name.strip()
     organisation = None
     if inn:
         organisation = db.session.scalar(select(Organisation).where(Organisation.inn == inn))
@@ -301,3 +328,77 @@ def _anonymise_personal_organisation(user: User) -> None:
     if db.session.scalar(others.limit(1)) is None:
         organisation.name = str(_l("Deleted user"))
         organisation.inn = None
+
+
+# --- personal API tokens (check-in apps) ---------------------------------------------------
+
+# Besides organisers and trainers, feature packages say who else checks people in (the
+# staff of an event), so the core needs no import of them.
+ApiTokenRule = Callable[[User], bool]
+api_token_rules: list[ApiTokenRule] = []
+# last_used_at is written at most this often: a scanner sends a request a second, and a
+# write each time would queue every scan behind another lock.
+API_TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def may_hold_api_tokens(user: User) -> bool:
+    """Who checks people in: organisers, trainers and the staff of an event."""
+    if user.has_role(Role.ORGANISER, Role.TRAINER):
+        return True
+    return any(rule(user) for rule in api_token_rules)
+
+
+def api_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token and its text, which is shown once: only its hash is kept."""
+    token = random_secret()
+    row = ApiToken(user_id=user.id, name=name.strip(), token_hash=api_token_hash(token))
+    db.session.add(row)
+    db.session.commit()
+    return row, token
+
+
+def api_tokens_of(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
+        )
+    )
+
+
+def revoke_api_token(user: User, token_id: int) -> bool:
+    """Revoke one of the user's own tokens; False when there is no such active token."""
+    row = db.session.scalar(
+        select(ApiToken).where(
+            ApiToken.id == token_id, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None:
+        return False
+    row.revoked_at = utcnow()
+    db.session.commit()
+    return True
+
+
+def user_for_api_token(token: str) -> User | None:
+    """The active user holding this unrevoked token, or None; notes when it was used."""
+    row = db.session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user).joinedload(User.role_rows))  # one query per scan
+        .where(ApiToken.token_hash == api_token_hash(token), ApiToken.revoked_at.is_(None))
+    )
+    if row is None or not row.user.is_active:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= API_TOKEN_USE_RESOLUTION:
+        # A write transaction of its own, taking the lock first (SQLite: BEGIN IMMEDIATE).
+        user_id = row.user_id
+        with write_transaction():
+            db.session.execute(
+                update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
+            )
+        return db.session.get(User, user_id)
+    return row.user

@@ -25,12 +25,14 @@ from werkzeug.exceptions import HTTPException
 from webapp import LANGUAGES, services
 from webapp.extensions import db, limiter
 from webapp.forms import (
+    ApiTokenForm,
     ChangePasswordForm,
     DeleteAccountForm,
     LoginForm,
     ProfileForm,
     ResetPasswordForm,
     ResetRequestForm,
+    RevokeApiTokenForm,
     RoleForm,
     SignupForm,
 )
@@ -167,10 +169,8 @@ def password_change():
 def profile():
     user: User = current_user
     form = ProfileForm(obj=user)
-    if request.method == "GET" and user.organisation:
-        form.organisation_type.data = user.organisation.type
-        form.organisation_name.data = user.organisation.name
-        form.inn.data = user.organisation.inn
+    if request.method == "GET":
+        _show_organisation(form, user)
     if form.validate_on_submit():
         services.update_profile(
             user,
@@ -187,7 +187,62 @@ def profile():
         session["lang"] = user.locale or session.get("lang")
         flash(_("Profile saved."))
         return redirect(url_for("webapp.profile"))
-    return render_template("webapp/profile.html", form=form)
+    return _profile_page(form)
+
+
+def _profile_page(form: ProfileForm, token_form: ApiTokenForm | None = None, new_token=None):
+    """The profile with, for those who check people in, their API tokens."""
+    may_hold_tokens = services.may_hold_api_tokens(current_user)
+    return render_template(
+        "webapp/profile.html",
+        form=form,
+        may_hold_tokens=may_hold_tokens,
+        tokens=services.api_tokens_of(current_user) if may_hold_tokens else [],
+        token_form=token_form or ApiTokenForm(prefix="token", formdata=None),
+        revoke_form=RevokeApiTokenForm(formdata=None),
+        new_token=new_token,
+    )
+
+
+def _show_organisation(form: ProfileForm, user: User) -> None:
+    if user.organisation:
+        form.organisation_type.data = user.organisation.type
+        form.organisation_name.data = user.organisation.name
+        form.inn.data = user.organisation.inn
+
+
+def _saved_profile_form() -> ProfileForm:
+    """The profile form as saved, for a page answering another form's POST."""
+    form = ProfileForm(formdata=None, obj=current_user)
+    _show_organisation(form, current_user)
+    return form
+
+
+@bp.route("/profile/tokens", methods=["POST"])
+@login_required
+def create_api_token():
+    """A new token, shown on this page once (it is not kept, so it is not redirected)."""
+    if not services.may_hold_api_tokens(current_user):
+        abort(403)
+    token_form = ApiTokenForm(prefix="token")
+    if not token_form.validate_on_submit():
+        return _profile_page(_saved_profile_form(), token_form)
+    _row, token = services.create_api_token(current_user, token_form.name.data)
+    return _profile_page(_saved_profile_form(), new_token=token)
+
+
+@bp.route("/profile/tokens/revoke", methods=["POST"])
+@login_required
+def revoke_api_token():
+    form = RevokeApiTokenForm()
+    token_id = form.token_id.data or ""
+    if (
+        form.validate_on_submit()
+        and token_id.isdigit()
+        and services.revoke_api_token(current_user, int(token_id))
+    ):
+        flash(_("The token is revoked: it opens nothing any more."))
+    return redirect(url_for("webapp.profile", _anchor="api-tokens"))
 
 
 @bp.route("/profile/data.json")

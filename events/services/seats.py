@@ -6,20 +6,28 @@ writer at a time, the others wait on the busy timeout). So two requests can neve
 the last free place, however many workers serve them.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import aliased
 
-from events.models import Event, Registration, RegistrationStatus, Visibility
+from events.models import (
+    Answer,
+    Event,
+    QuestionKind,
+    Registration,
+    RegistrationStatus,
+    Visibility,
+    registration_search_text,
+)
 from webapp.extensions import db
 from webapp.locking import write_transaction
 from webapp.mail import send_mail
-from webapp.models import User
+from webapp.models import Organisation, OrganisationType, User
 from webapp.services import (
     anonymisers,
     normalise_email,
@@ -41,6 +49,9 @@ class RegistrationRefused(Exception):
         "closed": _l("Registration is closed."),
         "no_places": _l("There are no free places. Raise the capacity first."),
         "invalid_status": _l("This change of status is not possible."),
+        "cancelled": _l("The event is cancelled."),
+        "over": _l("The event is over."),
+        "no_consent": _l("Consent to the processing of personal data is required."),
     }
 
     def __init__(self, reason: str):
@@ -71,6 +82,8 @@ class RegisterResult:
 def registration_state(event: Event, now: datetime | None = None) -> str | None:
     """None when registration is open now, else the reason code it is not."""
     now = now or utcnow()
+    if event.cancelled_at is not None:
+        return "cancelled"
     if event.visibility != Visibility.PUBLISHED:
         return "not_published"
     if event.registration_opens_at and now < event.registration_opens_at:
@@ -178,12 +191,23 @@ def _promote_waitlist(event: Event) -> list[Registration]:
 
 
 def register(
-    event_id: int, *, full_name: str, email: str, user_id: int | None = None
+    event_id: int,
+    *,
+    full_name: str,
+    email: str,
+    user_id: int | None = None,
+    phone: str | None = None,
+    organisation_id: int | None = None,
+    answers: dict[int, str] | None = None,
+    consent_policy_version: str | None = None,
 ) -> RegisterResult:
     """Take a place if one is free, else join the waiting list; one registration per e-mail.
 
-    A second registration of the same person returns the existing one (created=False); a
-    cancelled one is brought back at the end of the queue.
+    On an event that requires approval the registration waits, PENDING and holding no
+    place, until `approve`. A second registration of the same person returns the existing
+    one (created=False) unchanged; a cancelled one is brought back at the end of the queue
+    with what was given now. `answers` are the stored texts by question id;
+    `consent_policy_version`, when given, records the person's consent to that policy now.
     """
     email = normalise_email(email)
     with event_lock(event_id) as event:
@@ -197,15 +221,31 @@ def register(
             return RegisterResult(existing, created=False)
         if reason := registration_state(event):
             raise RegistrationRefused(reason)
-        status = Status.CONFIRMED if _has_free_place(event) else Status.WAITLISTED
+        if event.requires_approval:
+            status = Status.PENDING
+        else:
+            status = Status.CONFIRMED if _has_free_place(event) else Status.WAITLISTED
         registration = existing or Registration(
             event_id=event_id, ticket_secret=random_secret(), email=email
         )
         registration.full_name = full_name
         registration.user_id = user_id or registration.user_id
+        registration.phone = phone or registration.phone
+        registration.organisation_id = organisation_id or registration.organisation_id
+        if consent_policy_version:
+            registration.consent_at = utcnow()
+            registration.consent_policy_version = consent_policy_version
         registration.status = status
         registration.queue_number = _next_queue_number(event_id)
         db.session.add(registration)
+        if answers is not None:
+            if registration.answers:  # a comeback: the old answers go before the new ones
+                registration.answers.clear()
+                db.session.flush()
+            registration.answers.extend(
+                Answer(question_id=question_id, value=value)
+                for question_id, value in answers.items()
+            )
     return RegisterResult(registration, created=True)
 
 
@@ -255,12 +295,172 @@ def set_capacity(event_id: int, capacity: int | None) -> list[Registration]:
     return promoted
 
 
+def approve(registration_id: int) -> Registration:
+    """An organiser accepts a pending registration: a place if one is free, else the end of
+    the waiting list."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None:
+        raise RegistrationRefused("not_found")
+    with event_lock(registration.event_id) as event:
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        if registration.status != Status.PENDING:
+            raise RegistrationRefused("invalid_status")
+        if _has_free_place(event):
+            registration.status = Status.CONFIRMED
+        else:
+            registration.status = Status.WAITLISTED
+            registration.queue_number = _next_queue_number(event.id)
+    return registration
+
+
+@dataclass(frozen=True)
+class NewOrganisation:
+    """An organisation a newcomer names that is not in the database yet."""
+
+    name: str
+    type: OrganisationType
+    inn: str | None = None
+
+
+@dataclass
+class Newcomer:
+    """One person of a batch: `email` normalised; `waitlist` asks for the waiting list
+    rather than a place."""
+
+    full_name: str
+    email: str
+    phone: str | None = None
+    organisation: Organisation | NewOrganisation | None = None
+    waitlist: bool = False
+
+
+@dataclass
+class BatchResult:
+    confirmed: int = 0
+    waitlisted: int = 0
+    already_registered: int = 0  # skipped: that person is in already (or twice in the batch)
+
+
+def register_batch(event: Event, newcomers: Sequence[Newcomer]) -> BatchResult:
+    """Register many people in the given order (an organiser's import) under the event lock
+    the caller holds: `with event_lock(event.id) as event:`; its transaction commits.
+
+    Places go in order while they last, then the waiting list. As in `register`, a person
+    already in (same e-mail or account) is skipped, never duplicated, a cancelled
+    registration is brought back, and a registration is linked to the account with its
+    e-mail; the approval step is skipped: the organiser's list is the approval. New
+    organisations are written only if a registered person names them. A few statements
+    whatever the size: the INSERTs go in batches.
+    """
+    emails = list(dict.fromkeys(newcomer.email for newcomer in newcomers))
+    accounts: dict[str, int] = {}
+    existing: list[Registration] = []
+    for chunk in chunks(emails):
+        rows = db.session.execute(select(User.email, User.id).where(User.email.in_(chunk)))
+        accounts.update(rows.tuples().all())
+    in_event = select(Registration).where(Registration.event_id == event.id)
+    for chunk in chunks(emails):
+        existing += db.session.scalars(in_event.where(Registration.email.in_(chunk)))
+    for chunk in chunks(list(accounts.values())):
+        existing += db.session.scalars(in_event.where(Registration.user_id.in_(chunk)))
+    by_email = {registration.email: registration for registration in existing}
+    by_user = {registration.user_id: registration for registration in existing}
+
+    confirmed = _confirmed_count(event.id)
+    queue_number = _next_queue_number(event.id)
+    result = BatchResult()
+    taken: list[tuple[Newcomer, Registration | None, dict]] = []  # (who, brought back, values)
+    seen: set[str] = set()
+    brought_back: set[int] = set()
+    for newcomer in newcomers:
+        user_id = accounts.get(newcomer.email)
+        known = by_email.get(newcomer.email) or (user_id and by_user.get(user_id)) or None
+        in_already = known and (known.status != Status.CANCELLED or known.id in brought_back)
+        if newcomer.email in seen or in_already:
+            result.already_registered += 1
+            continue
+        seen.add(newcomer.email)
+        has_place = event.capacity is None or confirmed < event.capacity
+        status = Status.CONFIRMED if has_place and not newcomer.waitlist else Status.WAITLISTED
+        confirmed += status == Status.CONFIRMED
+        result.confirmed += status == Status.CONFIRMED
+        result.waitlisted += status == Status.WAITLISTED
+        values = {"status": status, "queue_number": queue_number, "user_id": user_id}
+        queue_number += 1
+        if known:  # a cancelled registration: the same person comes back
+            brought_back.add(known.id)
+        taken.append((newcomer, known, values))
+
+    organisation_ids = _insert_organisations(
+        {n.organisation for n, _, _ in taken if isinstance(n.organisation, NewOrganisation)}
+    )
+    new_rows = []
+    for newcomer, known, values in taken:
+        organisation = newcomer.organisation
+        if isinstance(organisation, NewOrganisation):
+            organisation_id = organisation_ids[organisation]
+        else:
+            organisation_id = organisation.id if organisation else None
+        if known:
+            known.full_name = newcomer.full_name
+            known.phone = newcomer.phone
+            known.organisation_id = organisation_id
+            known.status = values["status"]
+            known.queue_number = values["queue_number"]
+            known.user_id = values["user_id"] or known.user_id
+            continue
+        new_rows.append(
+            {
+                **values,
+                "event_id": event.id,
+                "full_name": newcomer.full_name,
+                "email": newcomer.email,
+                "phone": newcomer.phone,
+                "organisation_id": organisation_id,
+                "ticket_secret": random_secret(),
+                # A bulk INSERT skips the model's @validates hook: the search text is given.
+                "search_text": registration_search_text(
+                    newcomer.full_name, newcomer.email, newcomer.phone
+                ),
+            }
+        )
+    if new_rows:
+        # Without RETURNING, and with the same columns in every row (render_nulls), so
+        # SQLAlchemy sends them all as one executemany.
+        db.session.execute(insert(Registration), new_rows, execution_options={"render_nulls": True})
+    db.session.flush()
+    return result
+
+
+def _insert_organisations(new: set[NewOrganisation]) -> dict[NewOrganisation, int]:
+    """Insert the organisations in one batched statement; their ids by what they are."""
+    if not new:
+        return {}
+    # RETURNING without "sort by parameter order", which would send a row a statement on
+    # SQLite: the rows are told apart by their values instead. render_nulls: a missing INN
+    # is sent as NULL, not left out, so every row has the same columns and one statement.
+    rows = db.session.execute(
+        insert(Organisation).returning(
+            Organisation.id, Organisation.name, Organisation.type, Organisation.inn
+        ),
+        [{"name": o.name, "type": o.type, "inn": o.inn} for o in new],
+        execution_options={"render_nulls": True},
+    )
+    return {NewOrganisation(name, kind, inn): id_ for id_, name, kind, inn in rows}
+
+
+def chunks(values: list, size: int = 900) -> Iterator[list]:
+    """Slices of an IN list, well under SQLite's limit of parameters in one statement."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def _tell_promoted(promoted: list[Registration]) -> None:
     for registration in promoted:
         send_mail(
             registration.email,
             _l("A place is yours: %(title)s", title=registration.event.title),
-            "mail/promoted",
+            "events/mail/promoted",
             locale=registration.user.locale if registration.user else None,
             registration=registration,
             event=registration.event,
@@ -292,6 +492,11 @@ def _anonymise_registrations(user: User) -> None:
     ):
         registration.full_name = str(_l("Deleted user"))
         registration.email = f"deleted-{registration.id}@deleted.invalid"
+        registration.phone = None
+        # Free-text answers may name the person; choices stay for the reports.
+        for answer in registration.answers:
+            if answer.question.kind == QuestionKind.TEXT:
+                answer.value = ""
 
 
 personal_data_exporters.append(_export_registrations)

@@ -1,3 +1,280 @@
-"""Events: public views."""
+"""Events: the public list, the event page with its registration form, tickets, and the
+public JSON API."""
 
-from events.views import bp  # noqa: F401
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from events.forms.registration import RegistrationForm, registration_form
+from events.models import Event, Registration, RegistrationStatus
+from events.services import access, listing, seats, tickets
+from events.services import registration as registration_service
+from events.views import bp
+from webapp.extensions import db
+from webapp.forms import ConfirmForm
+
+# Registrations made in this browser, remembered in the (signed) session cookie: a second
+# submission of the form leads back to the ticket, as it does for the account that owns it.
+MY_REGISTRATIONS = "my_registrations"
+REMEMBERED = 20
+
+
+def _visible_event(event_id: int) -> Event:
+    """An outreach event that is published, or a draft for those who may manage it."""
+    event = db.session.get(Event, event_id)
+    if event is None or event.kind != listing.OUTREACH:
+        abort(404)
+    if not event.is_published and not access.can_manage(current_user, event):
+        abort(404)
+    return event
+
+
+# --- list and event page -------------------------------------------------------------------
+
+
+@bp.route("/events/")
+def event_list():
+    when = listing.PAST if request.args.get("when") == listing.PAST else listing.UPCOMING
+    page = db.paginate(
+        listing.event_list_query(when),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    cards = listing.summarise(list(page.items))
+    return render_template("events/list.html", page=page, cards=cards, when=when)
+
+
+@bp.route("/events/<int:event_id>", methods=["GET", "POST"])
+def event_page(event_id: int):
+    event = _visible_event(event_id)
+    summary = listing.summarise([event])[0]
+    user = current_user if current_user.is_authenticated else None
+    mine = registration_service.my_registration(event, user, session.get(MY_REGISTRATIONS, []))
+    form = None
+    if summary.registration_open and (mine is None or request.method == "POST"):
+        form = registration_form(event, current_user)
+        if form.validate_on_submit():
+            return _register(event, form, mine)
+    return render_template(
+        "events/event.html",
+        event=event,
+        summary=summary,
+        form=form,
+        mine=mine,
+        can_manage=access.can_manage(current_user, event),
+    )
+
+
+def _register(event: Event, form: RegistrationForm, mine: Registration | None):
+    """Register from the form; `mine` is the registration this browser or account already
+    has here, if any."""
+    user = current_user if current_user.is_authenticated else None
+    data = registration_service.RegistrationData(
+        full_name=form.full_name.data,
+        email=form.email.data,
+        phone=form.phone.data,
+        answers=form.answers(),
+        consent=form.consent.data,
+        locale=str(get_locale()),
+    )
+    if event.asks_organisation:
+        data.organisation_type = form.organisation_type.data
+        data.organisation_name = form.organisation_name.data
+        data.inn = form.inn.data
+    try:
+        result = registration_service.register(event, data, user)
+    except seats.RegistrationRefused as refused:
+        flash(refused.message, "warning")
+        return redirect(url_for("events.event_page", event_id=event.id))
+    registration = result.registration
+    if result.created:
+        _remember(registration)
+        flash(_created_message(registration), "success")
+    elif mine is not None and mine.id == registration.id:
+        flash(_("You are already registered for this event: here is your ticket."), "info")
+    else:
+        # Someone else may be typing this address: the ticket goes to the address only.
+        registration_service.send_ticket(registration, str(get_locale()))
+        flash(
+            _(
+                "This e-mail address is already registered for the event. We have sent "
+                "the link to its ticket to that address again."
+            ),
+            "info",
+        )
+        return redirect(url_for("events.event_page", event_id=event.id))
+    # The anchor replaces the form's #register, which the browser would carry over.
+    return redirect(url_for("events.ticket", secret=registration.ticket_secret, _anchor="ticket"))
+
+
+def _created_message(registration: Registration) -> str:
+    if registration.status == RegistrationStatus.PENDING:
+        return _("Thank you! An organiser will confirm your registration; the ticket shows it.")
+    if registration.status == RegistrationStatus.WAITLISTED:
+        return _(
+            "The event is full: you are on the waiting list. We will write when a place is yours."
+        )
+    return _("You are registered. Here is your ticket; we have sent it by e-mail too.")
+
+
+def _remember(registration: Registration) -> None:
+    mine = session.get(MY_REGISTRATIONS, [])
+    session[MY_REGISTRATIONS] = [*mine, registration.id][-REMEMBERED:]
+
+
+# --- tickets -------------------------------------------------------------------------------
+
+
+@bp.after_request
+def _keep_tickets_private(response: Response) -> Response:
+    """The secret is in a ticket's URL: search engines must not index it, and no link on
+    the page may send it onwards as a Referer."""
+    if request.path.startswith("/t/"):
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _ticket_or_404(secret: str) -> Registration:
+    registration = tickets.find_ticket(secret)
+    if registration is None:
+        abort(make_response(render_template("events/ticket_not_found.html"), 404))
+    return registration
+
+
+@bp.route("/t/<secret>")
+def ticket(secret: str):
+    registration = _ticket_or_404(secret)
+    url = tickets.ticket_url(registration.ticket_secret)
+    return render_template(
+        "events/ticket.html",
+        registration=registration,
+        event=registration.event,
+        position=tickets.waitlist_position(registration),
+        qr_svg=tickets.qr_svg(url),
+        ticket_url=url,
+        may_cancel=tickets.may_cancel(registration),
+    )
+
+
+@bp.route("/t/<secret>/cancel", methods=["GET", "POST"])
+def cancel_ticket(secret: str):
+    """A confirmation page, then the cancellation: a place freed goes to the waiting list."""
+    registration = _ticket_or_404(secret)
+    if not tickets.may_cancel(registration):
+        flash(_("This registration cannot be cancelled any more."), "warning")
+        return redirect(url_for("events.ticket", secret=registration.ticket_secret))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        seats.cancel(registration.id)
+        flash(_("Your registration is cancelled."), "info")
+        return redirect(url_for("events.ticket", secret=registration.ticket_secret))
+    return render_template(
+        "events/ticket_cancel.html", registration=registration, event=registration.event, form=form
+    )
+
+
+def _download(body, mimetype: str, filename: str, inline: bool = True) -> Response:
+    response = Response(body, mimetype=mimetype)
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+@bp.route("/t/<secret>/qr.png")
+def ticket_qr_png(secret: str):
+    registration = _ticket_or_404(secret)
+    png = tickets.qr_png(tickets.ticket_url(registration.ticket_secret))
+    return _download(png, "image/png", f"ticket-{registration.event_id}.png")
+
+
+@bp.route("/t/<secret>/qr.svg")
+def ticket_qr_svg(secret: str):
+    registration = _ticket_or_404(secret)
+    svg = tickets.qr_svg(tickets.ticket_url(registration.ticket_secret))
+    return _download(svg, "image/svg+xml", f"ticket-{registration.event_id}.svg")
+
+
+@bp.route("/t/<secret>/ticket.pdf")
+def ticket_pdf(secret: str):
+    registration = _ticket_or_404(secret)
+    pdf = tickets.ticket_pdf(registration)
+    return _download(pdf, "application/pdf", f"ticket-{registration.event_id}.pdf")
+
+
+@bp.route("/t/<secret>/calendar.ics")
+def ticket_calendar(secret: str):
+    registration = _ticket_or_404(secret)
+    body = tickets.ticket_calendar(registration)
+    return _download(body, "text/calendar", f"event-{registration.event_id}.ics", inline=False)
+
+
+# --- public JSON API -----------------------------------------------------------------------
+
+
+def _event_json(summary: listing.EventSummary, with_sessions: bool = False) -> dict:
+    event = summary.event
+    data = {
+        "id": event.id,
+        "title": event.title,
+        "url": url_for("events.event_page", event_id=event.id, _external=True),
+        "starts_at": summary.starts_at.isoformat() if summary.starts_at else None,
+        "ends_at": summary.ends_at.isoformat() if summary.ends_at else None,
+        "timezone": event.timezone,
+        "venue": event.venue,
+        "address": event.address,
+        "online": bool(event.online_url),
+        "cancelled": event.cancelled_at is not None,
+        "capacity": event.capacity,
+        "confirmed": summary.counts.confirmed,
+        "waitlisted": summary.counts.waitlisted,
+        "places_left": summary.places_left,
+        "registration_open": summary.registration_open,
+        "checked_in": summary.checked_in,
+    }
+    if with_sessions:
+        data["sessions"] = [
+            {"id": s.id, "starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat()}
+            for s in event.sessions
+        ]
+    return data
+
+
+API_WHEN = (listing.UPCOMING, listing.PAST, "all")
+
+
+@bp.route("/api/v1/events")
+def api_events():
+    when = request.args.get("when", listing.UPCOMING)
+    if when not in API_WHEN:
+        message = _("when is one of: %(values)s.", values=", ".join(API_WHEN))
+        return jsonify(status="error", reason="bad_request", message=message), 400
+    page = db.paginate(listing.event_list_query(when), per_page=100, error_out=False)
+    return jsonify(
+        events=[_event_json(s) for s in listing.summarise(list(page.items))],
+        page=page.page,
+        pages=page.pages,
+        total=page.total,
+    )
+
+
+@bp.route("/api/v1/events/<int:event_id>")
+def api_event(event_id: int):
+    event = db.session.get(Event, event_id)
+    if event is None or event.kind != listing.OUTREACH or not event.is_published:
+        return jsonify(status="error", reason="not_found", message=_("No such event.")), 404
+    return jsonify(_event_json(listing.summarise([event])[0], with_sessions=True))

@@ -1,0 +1,113 @@
+"""Home page, catalogue, course page, enrolment and My learning."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from courses import services
+from courses.forms import CatalogueForm
+from courses.views import bp, is_staff_of, visible_course
+from events.models import RegistrationStatus
+from events.services import listing, seats
+from webapp.extensions import db
+from webapp.forms import ConfirmForm
+from webapp.models import Role
+from webapp.permissions import has_role
+
+
+@bp.route("/")
+def index():
+    query = services.catalogue_query(services.CatalogueFilter()).limit(6)
+    upcoming = services.summarise(list(db.session.scalars(query)))
+    events = listing.upcoming_events(limit=3)
+    return render_template("courses/index.html", upcoming=upcoming, events=events)
+
+
+@bp.route("/courses/")
+def catalogue():
+    form = CatalogueForm(services.programmes(), request.args)
+    filters = services.CatalogueFilter()
+    if form.validate():
+        filters = services.CatalogueFilter(
+            text=form.q.data or "",
+            programme_id=int(form.programme.data) if form.programme.data else None,
+            level=int(form.level.data) if form.level.data else None,
+            direction=form.direction.data or None,
+            format=form.format.data or None,
+            free_places=form.free.data,
+        )
+    page = db.paginate(
+        services.catalogue_query(filters),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    cards = services.summarise(list(page.items))
+    return render_template("courses/catalogue.html", form=form, page=page, cards=cards)
+
+
+@bp.route("/courses/<int:course_id>")
+def course_page(course_id: int):
+    course = visible_course(course_id)
+    summary = services.summarise([course])[0]
+    registration = position = None
+    if current_user.is_authenticated:
+        registration = services.my_registration(course, current_user)
+        if registration:
+            position = seats.waitlist_positions([registration.id]).get(registration.id)
+    return render_template(
+        "courses/course.html",
+        course=course,
+        summary=summary,
+        registration=registration,
+        position=position,
+        form=ConfirmForm(),
+        is_staff=is_staff_of(course),
+    )
+
+
+@bp.route("/courses/<int:course_id>/enrol", methods=["POST"])
+@login_required
+def enrol(course_id: int):
+    course = visible_course(course_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        result = services.enrol(course, current_user)
+    except seats.RegistrationRefused as refused:
+        flash(refused.message, "warning")
+        return redirect(url_for("courses.course_page", course_id=course_id))
+    registration = result.registration
+    if not result.created:
+        flash(_("You are already enrolled in this course."), "info")
+    elif registration.status == RegistrationStatus.CONFIRMED:
+        flash(_("You are enrolled. See you at the first session!"), "success")
+    else:
+        position = seats.waitlist_positions([registration.id]).get(registration.id)
+        flash(
+            _("The course is full: you are number %(n)d on the waiting list.", n=position), "info"
+        )
+    if not current_user.profile_complete:
+        flash(_("Please complete your profile: the centre's reports count what is filled."), "info")
+    return redirect(url_for("courses.course_page", course_id=course_id))
+
+
+@bp.route("/courses/<int:course_id>/cancel", methods=["POST"])
+@login_required
+def cancel(course_id: int):
+    course = visible_course(course_id)
+    registration = services.my_registration(course, current_user)
+    if registration is None or not ConfirmForm().validate_on_submit():
+        abort(400)
+    seats.cancel(registration.id)
+    flash(_("Your enrolment is cancelled."))
+    return redirect(url_for("courses.course_page", course_id=course_id))
+
+
+@bp.route("/my/learning")
+@login_required
+def my_learning():
+    return render_template(
+        "courses/my_learning.html",
+        rows=services.my_learning(current_user),
+        teaching=services.courses_taught_by(current_user) if has_role(Role.TRAINER) else [],
+    )

@@ -1,0 +1,573 @@
+"""Check-in: one function marks a person present, for the door, the trainer and the API.
+
+Modelled on pretix's check-in: the registration row is locked, every answer carries a
+stable reason code, every scan is logged (refusals with their reason), and a client nonce
+makes retries harmless (a repeated nonce returns the first answer, never a second mark).
+
+A phone that lost its connection scans against its cached list and sends the scans later
+with the time they were made (`scanned_at`): the window is checked at that time, and when
+two doors let the same person in, the attendance keeps the earlier scan.
+
+The door is the hot path (eight scanners, a scan a second each, on SQLite's one writer):
+check_in reads and writes plain columns, not ORM objects, and does everything but the
+decision before it takes the write lock, so the lock is held for a few statements only.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from events.models import (
+    Attendance,
+    AttendanceChange,
+    AttendanceMethod,
+    AttendanceStatus,
+    CheckinAttempt,
+    Event,
+    Registration,
+    RegistrationStatus,
+    Session,
+    event_staff,
+)
+from webapp import services as core_services
+from webapp.extensions import db
+from webapp.locking import write_transaction
+from webapp.models import User, search_key
+from webapp.services import SECRET_ALPHABET
+from webapp.types import utcnow
+
+REASONS = (
+    "unknown",
+    "already_checked_in",
+    "cancelled",
+    "waitlisted",
+    "not_confirmed",
+    "wrong_event",
+    "outside_window",
+)
+REASON_MESSAGES = {
+    "unknown": _l("Unknown ticket."),
+    "cancelled": _l("This registration was cancelled."),
+    "waitlisted": _l("This person is on the waiting list, not confirmed."),
+    "not_confirmed": _l("This registration is awaiting approval."),
+    "wrong_event": _l("This ticket is for another event."),
+    "outside_window": _l("Check-in is not open for this session now."),
+}
+REFUSED_STATUSES = {
+    RegistrationStatus.CANCELLED: "cancelled",
+    RegistrationStatus.WAITLISTED: "waitlisted",
+    RegistrationStatus.PENDING: "not_confirmed",
+}
+PRESENT = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+NONCE_MAX_LENGTH = 100
+
+_SECRET_IN_TEXT = re.compile(rf"(?:/t/)?([{SECRET_ALPHABET}]{{26,40}})/?$")
+
+
+class CheckinRequestError(ValueError):
+    """A request that cannot be answered (a session of another event, a reused nonce):
+    the API answers 400 with this message."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = str(message)
+
+
+def secret_from_scan(scanned: str) -> str:
+    """The ticket secret from what a scanner read: the bare secret or a ticket URL."""
+    text = (scanned or "").strip().lower()
+    match = _SECRET_IN_TEXT.search(text)
+    return match.group(1) if match else text
+
+
+def secret_hash(secret: str) -> str:
+    """What the offline list carries instead of a secret (the page hashes a scan the same way)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass
+class CheckinAnswer:
+    status: str  # "ok" or "error"
+    reason: str | None
+    message: str
+    attendee: dict | None
+
+    def as_json(self) -> dict:
+        data = {"status": self.status, "message": self.message, "attendee": self.attendee}
+        if self.reason:
+            data["reason"] = self.reason
+        return data
+
+
+# --- sessions and their windows -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A session's id and times."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+def check_window(session: Session | Window, when: datetime) -> bool:
+    """Door and trainer check-in is open from a while before the start until the end."""
+    before = timedelta(minutes=current_app.config["TROPA_CHECKIN_OPENS_MINUTES"])
+    return session.starts_at - before <= when <= session.ends_at
+
+
+def current_session(event: Event, now: datetime | None = None) -> Session | None:
+    """The session a door is most likely checking for: the one open now, else the next one,
+    else the last one."""
+    now = now or utcnow()
+    sessions = event.sessions
+    open_now = [s for s in sessions if check_window(s, now)]
+    upcoming = [s for s in sessions if s.starts_at > now]
+    return (open_now or upcoming or sessions[-1:] or [None])[0]
+
+
+def _session_for(windows: list[Window], session_id: int | None, when: datetime) -> Window | None:
+    """The session asked for; without one, a one-session event's only session, or the one
+    open at the time of the scan."""
+    if session_id is not None:
+        return next((w for w in windows if w.id == session_id), None)
+    if len(windows) == 1:
+        return windows[0]
+    return next((w for w in windows if check_window(w, when)), None)
+
+
+# --- the answer's attendee ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """A registration as check-in reads it."""
+
+    id: int
+    event_id: int
+    name: str
+    status: RegistrationStatus
+
+
+@dataclass(frozen=True)
+class Mark:
+    """An attendance row as check-in reads it, with the name of who marked it."""
+
+    id: int
+    session_id: int
+    status: AttendanceStatus
+    marked_at: datetime
+    marked_by: str | None
+
+
+def attendee_json(registration: Registration, attendance: Attendance | None) -> dict:
+    """The person as a scanner shows them (from the ORM objects)."""
+    mark = attendance and Mark(
+        attendance.id,
+        attendance.session_id,
+        attendance.status,
+        attendance.marked_at,
+        attendance.marked_by.full_name if attendance.marked_by else None,
+    )
+    person = Person(
+        registration.id, registration.event_id, registration.full_name, registration.status
+    )
+    return _attendee(person, mark, registration.event.tz)
+
+
+def _attendee(person: Person, mark: Mark | None, tz: ZoneInfo) -> dict:
+    return {
+        "registration_id": person.id,
+        "name": person.name,
+        "status": person.status.value,
+        "attendance_id": mark.id if mark else None,
+        "session_id": mark.session_id if mark else None,
+        "checked_in_at": mark.marked_at.astimezone(tz).strftime("%H:%M") if mark else None,
+        "checked_in_at_iso": mark.marked_at.isoformat() if mark else None,
+        "checked_in_by": mark.marked_by if mark else None,
+    }
+
+
+def _already_message(attendee: dict) -> str:
+    if attendee["checked_in_by"]:
+        return str(
+            _l(
+                "Already checked in at %(time)s by %(name)s.",
+                time=attendee["checked_in_at"],
+                name=attendee["checked_in_by"],
+            )
+        )
+    return str(_l("Already checked in at %(time)s.", time=attendee["checked_in_at"]))
+
+
+def _refuse(reason: str, attendee: dict | None = None) -> CheckinAnswer:
+    return CheckinAnswer("error", reason, str(REASON_MESSAGES[reason]), attendee)
+
+
+# --- checking in --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """One check-in request: what it asks, who asks, and the event's sessions."""
+
+    event_id: int
+    tz: ZoneInfo
+    windows: list[Window]
+    session_id: int | None
+    method: AttendanceMethod
+    by_user_id: int | None
+    by_name: str | None
+    when: datetime
+
+
+def check_in(
+    *,
+    event_id: int,
+    scanned: str | None = None,
+    registration_id: int | None = None,
+    session_id: int | None = None,
+    nonce: str | None = None,
+    by_user: User | None = None,
+    method: AttendanceMethod = AttendanceMethod.DOOR,
+    client_ip: str | None = None,
+    scanned_at: datetime | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """Mark a person present at a session of the event; returns the JSON answer.
+
+    The person is the holder of the `scanned` ticket (its secret or its URL), or, for a
+    manual check-in from the search, `registration_id` of this event. `scanned_at` is when
+    an offline scan was made: its window is checked then; a time in the future is not
+    believed (the server's clock is used). Raises CheckinRequestError for an unknown event,
+    a session that is not the event's, or a nonce another user or event already used.
+    """
+    now = now or utcnow()
+    nonce = (nonce or "").strip() or None
+    if nonce and len(nonce) > NONCE_MAX_LENGTH:
+        raise CheckinRequestError(_l("The nonce is too long."))
+    scan = _Scan(
+        event_id=event_id,
+        tz=_event_timezone(event_id),
+        windows=_windows(event_id),
+        session_id=session_id,
+        method=method,
+        by_user_id=by_user.id if by_user else None,
+        by_name=by_user.full_name if by_user else None,
+        when=scanned_at if scanned_at is not None and scanned_at <= now else now,
+    )
+    if session_id is not None and all(w.id != session_id for w in scan.windows):
+        raise CheckinRequestError(_l("This session is not a session of the event."))
+    try:
+        with write_transaction():
+            person = _lock_person(event_id, scanned, registration_id)
+            # Under the lock, so a concurrent retry with the same nonce has finished by now.
+            if nonce and (first := _answer_for_nonce(nonce, scan)):
+                return first
+            answer, scanned_session_id = _decide(scan, person)
+            db.session.execute(
+                insert(CheckinAttempt).values(
+                    nonce=nonce,
+                    event_id=event_id,
+                    session_id=scanned_session_id,
+                    registration_id=person.id if person else None,
+                    method=method,
+                    result=answer.reason or "ok",
+                    answer=json.dumps(answer.as_json(), ensure_ascii=False),
+                    by_user_id=scan.by_user_id,
+                    client_ip=client_ip,
+                    at=scan.when,
+                )
+            )
+    except IntegrityError:
+        # A concurrent request with the same nonce that locked no row (an unknown ticket)
+        # committed first: its answer is the answer.
+        if nonce and (first := _answer_for_nonce(nonce, scan)):
+            return first
+        raise
+    return answer.as_json()
+
+
+def _event_timezone(event_id: int) -> ZoneInfo:
+    event = db.session.get(Event, event_id)  # the caller has usually loaded it: no query
+    if event is None:
+        raise CheckinRequestError(_l("There is no such event."))
+    return event.tz
+
+
+def _windows(event_id: int) -> list[Window]:
+    rows = db.session.execute(
+        select(Session.id, Session.starts_at, Session.ends_at)
+        .where(Session.event_id == event_id)
+        .order_by(Session.starts_at)
+    )
+    return [Window(*row) for row in rows]
+
+
+def _lock_person(event_id: int, scanned: str | None, registration_id: int | None):
+    """The registration, its row locked (PostgreSQL; SQLite holds the database's lock)."""
+    query = select(
+        Registration.id, Registration.event_id, Registration.full_name, Registration.status
+    )
+    if registration_id is not None:
+        # Only this event's: an id of another event's registration is an unknown one.
+        query = query.where(Registration.id == registration_id, Registration.event_id == event_id)
+    else:
+        query = query.where(Registration.ticket_secret == secret_from_scan(scanned))
+    row = db.session.execute(query.with_for_update()).first()
+    return Person(*row) if row else None
+
+
+def _answer_for_nonce(nonce: str, scan: _Scan) -> dict | None:
+    stored = db.session.execute(
+        select(CheckinAttempt.answer, CheckinAttempt.event_id, CheckinAttempt.by_user_id).where(
+            CheckinAttempt.nonce == nonce
+        )
+    ).first()
+    if stored is None:
+        return None
+    if (stored.event_id, stored.by_user_id) != (scan.event_id, scan.by_user_id):
+        raise CheckinRequestError(_l("This nonce was already used for another check-in."))
+    return json.loads(stored.answer)
+
+
+def _decide(scan: _Scan, person: Person | None) -> tuple[CheckinAnswer, int | None]:
+    """The answer to the scan, and the session it was for (None when it never got there)."""
+    if person is None:
+        return _refuse("unknown"), None
+    if person.event_id != scan.event_id:
+        # No name: the staff of this event have no business with another event's people.
+        return _refuse("wrong_event"), None
+    if reason := REFUSED_STATUSES.get(person.status):
+        return _refuse(reason, _attendee(person, None, scan.tz)), None
+    window = _session_for(scan.windows, scan.session_id, scan.when)
+    if window is None or not check_window(window, scan.when):
+        return _refuse("outside_window", _attendee(person, None, scan.tz)), None
+    existing = _mark_of(person.id, window.id)
+    if existing is None or existing.status not in PRESENT:
+        mark = _write_mark(scan, person.id, window.id, existing, AttendanceStatus.PRESENT)
+        message = str(_l("Welcome, %(name)s!", name=person.name))
+        return CheckinAnswer("ok", None, message, _attendee(person, mark, scan.tz)), window.id
+    if scan.when < existing.marked_at:
+        return _keep_the_earlier_scan(scan, person, existing), window.id
+    attendee = _attendee(person, existing, scan.tz)
+    return (
+        CheckinAnswer("error", "already_checked_in", _already_message(attendee), attendee),
+        window.id,
+    )
+
+
+def _keep_the_earlier_scan(scan: _Scan, person: Person, later: Mark) -> CheckinAnswer:
+    """Two doors let the same person in (one of them offline): the attendance keeps the
+    earlier scan, and the answer tells the later door."""
+    mark = _write_mark(scan, person.id, later.session_id, later, later.status)
+    attendee = _attendee(person, mark, scan.tz)
+    message = _l(
+        "Checked in at two doors: the earlier scan at %(time)s is kept"
+        " (the other was at %(other_time)s by %(other_name)s).",
+        time=attendee["checked_in_at"],
+        other_time=later.marked_at.astimezone(scan.tz).strftime("%H:%M"),
+        other_name=later.marked_by or "—",
+    )
+    return CheckinAnswer("error", "already_checked_in", str(message), attendee)
+
+
+def _mark_of(registration_id: int, session_id: int) -> Mark | None:
+    row = db.session.execute(
+        select(
+            Attendance.id,
+            Attendance.session_id,
+            Attendance.status,
+            Attendance.marked_at,
+            User.full_name,
+        )
+        .outerjoin(User, User.id == Attendance.marked_by_id)
+        .where(Attendance.registration_id == registration_id, Attendance.session_id == session_id)
+    ).first()
+    return Mark(*row) if row else None
+
+
+def _write_mark(
+    scan: _Scan, person_id: int, session_id: int, existing: Mark | None, status: AttendanceStatus
+) -> Mark:
+    """Write (or rewrite) the person's attendance at the session as this scan's, and its
+    audit entry."""
+    values = {
+        "status": status,
+        "method": scan.method,
+        "marked_by_id": scan.by_user_id,
+        "marked_at": scan.when,
+    }
+    if existing is None:
+        attendance_id = db.session.scalar(
+            insert(Attendance)
+            .values(registration_id=person_id, session_id=session_id, **values)
+            .returning(Attendance.id)
+        )
+    else:
+        attendance_id = existing.id
+        db.session.execute(update(Attendance).where(Attendance.id == existing.id).values(values))
+    db.session.execute(
+        insert(AttendanceChange).values(
+            registration_id=person_id,
+            session_id=session_id,
+            old_status=existing.status if existing else None,
+            new_status=status,
+            method=scan.method,
+            changed_by_id=scan.by_user_id,
+            changed_at=scan.when,
+        )
+    )
+    return Mark(attendance_id, session_id, status, scan.when, scan.by_name)
+
+
+def undo_check_in(
+    *,
+    event_id: int,
+    registration_id: int,
+    session_id: int,
+    by_user: User | None,
+    now: datetime | None = None,
+) -> dict | None:
+    """Remove a person's mark at a session of this event (a mistaken scan); the audit trail
+    keeps what happened. Returns the attendee as they are now, or None when there was no
+    such mark (asked by person and session, not by row id: SQLite reuses a deleted row's id,
+    and a repeated undo must not take away somebody else's check-in)."""
+    with write_transaction():
+        registration = db.session.scalar(
+            select(Registration)
+            .options(joinedload(Registration.event))
+            .where(Registration.id == registration_id, Registration.event_id == event_id)
+            .with_for_update(of=Registration)
+        )
+        existing = registration and _mark_of(registration.id, session_id)
+        if not existing or existing.status not in PRESENT:
+            return None
+        db.session.execute(delete(Attendance).where(Attendance.id == existing.id))
+        db.session.execute(
+            insert(AttendanceChange).values(
+                registration_id=registration_id,
+                session_id=session_id,
+                old_status=existing.status,
+                new_status=None,
+                method=AttendanceMethod.MANUAL,
+                changed_by_id=by_user.id if by_user else None,
+                changed_at=now or utcnow(),
+            )
+        )
+        return attendee_json(registration, None)
+
+
+# --- what the door page shows -------------------------------------------------------------
+
+
+def checkin_counts(event_id: int, session_id: int | None) -> dict:
+    """Registered (confirmed), checked in (of them, at the session) and still expected."""
+    confirmed = select(Registration.id).where(
+        Registration.event_id == event_id, Registration.status == RegistrationStatus.CONFIRMED
+    )
+    registered = db.session.scalar(select(func.count()).select_from(confirmed.subquery()))
+    checked_in = 0
+    if session_id is not None:
+        checked_in = db.session.scalar(
+            select(func.count())
+            .select_from(Attendance)
+            .where(
+                Attendance.session_id == session_id,
+                Attendance.status.in_(PRESENT),
+                Attendance.registration_id.in_(confirmed),
+            )
+        )
+    return {"registered": registered, "checked_in": checked_in, "expected": registered - checked_in}
+
+
+def offline_list(event: Event) -> list[dict]:
+    """Every registration of the event for the door's offline check: the hash of its
+    secret (never the secret), name, status and the sessions it is checked in at."""
+    tz = event.tz
+    marks: dict[int, dict[str, str]] = {}
+    rows = db.session.execute(
+        select(Attendance.registration_id, Attendance.session_id, Attendance.marked_at)
+        .join(Registration)
+        .where(Registration.event_id == event.id, Attendance.status.in_(PRESENT))
+    )
+    for registration_id, session_id, marked_at in rows:
+        marks.setdefault(registration_id, {})[str(session_id)] = marked_at.astimezone(tz).strftime(
+            "%H:%M"
+        )
+    registrations = db.session.execute(
+        select(
+            Registration.id, Registration.full_name, Registration.status, Registration.ticket_secret
+        )
+        .where(Registration.event_id == event.id)
+        .order_by(Registration.id)
+    )
+    return [
+        {
+            "hash": secret_hash(secret),
+            "registration_id": registration_id,
+            "name": name,
+            "status": status.value,
+            "checked_in": marks.get(registration_id, {}),
+        }
+        for registration_id, name, status, secret in registrations
+    ]
+
+
+def search_registrations(
+    event_id: int, text: str, session_id: int | None, *, page: int, per_page: int
+) -> tuple[list[dict], bool]:
+    """Registrations of the event whose name, e-mail or phone holds every word of `text`,
+    by name, one page; with their check-in at the session. Returns (rows, has_next)."""
+    query = select(Registration).where(Registration.event_id == event_id)
+    for word in search_key(text).split():
+        query = query.where(Registration.search_text.contains(word, autoescape=True))
+    found = list(
+        db.session.scalars(
+            query.options(joinedload(Registration.event))
+            .order_by(Registration.full_name, Registration.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
+        )
+    )
+    has_next = len(found) > per_page
+    found = found[:per_page]
+    attendance = {}
+    if session_id is not None and found:
+        attendance = {
+            a.registration_id: a
+            for a in db.session.scalars(
+                select(Attendance)
+                .options(joinedload(Attendance.marked_by))
+                .where(
+                    Attendance.session_id == session_id,
+                    Attendance.status.in_(PRESENT),
+                    Attendance.registration_id.in_([r.id for r in found]),
+                )
+            )
+        }
+    rows = [
+        {**attendee_json(r, attendance.get(r.id)), "email": r.email, "phone": r.phone}
+        for r in found
+    ]
+    return rows, has_next
+
+
+# --- who may hold API tokens --------------------------------------------------------------
+
+
+def _is_staff_of_some_event(user: User) -> bool:
+    return bool(db.session.scalar(select(exists().where(event_staff.c.user_id == user.id))))
+
+
+core_services.api_token_rules.append(_is_staff_of_some_event)
