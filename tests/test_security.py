@@ -223,3 +223,17 @@ def test_tropa_secret_key_from_the_environment_wins_and_no_file_is_made(monkeypa
 
     assert config["SECRET_KEY"] == "from-the-environment"
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_secrets_are_long_unambiguous_and_spread_over_the_alphabet():
+    from collections import Counter
+
+    from webapp.services import SECRET_ALPHABET, random_secret
+
+    codes = [random_secret() for _ in range(4000)]
+    assert len(set(codes)) == len(codes)
+    assert all(len(code) * 5 >= 128 for code in codes)
+    assert set("".join(codes)) <= set(SECRET_ALPHABET) and not set("ilou") & set(SECRET_ALPHABET)
+    counts = Counter("".join(codes))
+    # 104,000 characters over 32 symbols: each close to 3,250; a broken encoder skews it.
+    assert len(counts) == 32 and min(counts.values()) > 2800 and max(counts.values()) < 3700
