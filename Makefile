@@ -21,10 +21,12 @@ install: $(VENV)/.installed
 translations: install
 	$(BIN)/pybabel -q compile -d webapp/translations
 
+# The mail worker runs beside the server (without SMTP it writes instance/mail/*.eml) and
+# stops with it.
 run: translations
 	$(BIN)/tropa db upgrade
 	$(BIN)/tropa demo-data
-	$(BIN)/tropa run --host $(HOST) --port $(PORT)
+	bash -c 'trap "kill 0" EXIT; $(BIN)/tropa worker & $(BIN)/tropa run --host $(HOST) --port $(PORT)'
 
 test: translations
 	bash scripts/test-all.sh

@@ -14,11 +14,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
+from courses.demo_learning import add_demo_learning
 from courses.models import Course, Direction, Format, Level, Programme
 from events.demo import DemoEventsSummary, DemoPerson, load_demo_events
-from events.models import Session, Visibility
-from events.services import seats
+from events.models import (
+    AttendanceMethod,
+    AttendanceStatus,
+    Registration,
+    RegistrationStatus,
+    Session,
+    Visibility,
+)
+from events.services import checkin, seats
 from webapp.extensions import db
 from webapp.models import MUNICIPALITIES, Organisation, OrganisationType, Role, User, UserRole
 from webapp.services import find_user, hash_password, search_key, with_check_digits
@@ -337,7 +347,7 @@ COURSES = [
 
 Заполненная карта аудита проекта и консультация тренера по индивидуальной траектории.
 """,
-        starts_in_days=3,
+        starts_in_days=-10,  # running: its past sessions carry attendance
         weekday=1,
         sessions=3,
         slot=EVENING,
@@ -852,7 +862,9 @@ def load_demo_data() -> DemoSummary:
     door_staff_id = staff[TRAINER_ORLOVA].id
     db.session.commit()
     enrolments = _enrol(rng, course_ids, enrollees)
+    _add_attendance(rng, course_ids)
     events = _add_events(event_users, door_staff_id, today)
+    add_demo_learning(rng, course_ids)
     return DemoSummary(
         created=True,
         programmes=len(programmes),
@@ -1016,12 +1028,81 @@ def _enrol(rng: random.Random, course_ids: list[int], enrollees: list[Enrollee])
         if spec.with_demo_participant:
             # Second on the waiting list of a full course; last, with a place, on the others.
             people.insert(min(spec.capacity + 1, len(people)), demo_participant)
+        if seats.registration_state(db.session.get(Course, course_id)) == "closed":
+            created += _enrol_before_it_began(course_id, people)
+            continue
         for person in people:
             result = seats.register(
                 course_id, full_name=person.full_name, email=person.email, user_id=person.user_id
             )
             created += result.created
     return created
+
+
+def _enrol_before_it_began(course_id: int, people: list[Enrollee]) -> int:
+    """A running course's registration has closed: its people are enrolled as the
+    organiser's import does it (places in order, then the waiting list)."""
+    with seats.event_lock(course_id) as course:
+        result = seats.register_batch(
+            course, [seats.Newcomer(person.full_name, person.email) for person in people]
+        )
+    return result.confirmed + result.waitlisted
+
+
+def _add_attendance(rng: random.Random, course_ids: list[int]) -> None:
+    """Past sessions get attendance as a trainer would take it, by all three ways: people
+    scan the rotating code, the trainer scans the others' QR codes, marks a few by hand,
+    and the rest absent. All through the one check-in service."""
+    now = utcnow()
+    for course_id in course_ids:
+        course = db.session.get(Course, course_id)
+        trainer = course.trainers[0]
+        confirmed = list(
+            db.session.scalars(
+                select(Registration)
+                .options(joinedload(Registration.user))
+                .where(
+                    Registration.event_id == course_id,
+                    Registration.status == RegistrationStatus.CONFIRMED,
+                )
+                .order_by(Registration.id)
+            )
+        )
+        for session in [s for s in course.sessions if s.ends_at <= now]:
+            for registration in confirmed:
+                arrived = session.starts_at + timedelta(minutes=rng.randint(-10, 20))
+                way = rng.random()
+                if way < 0.5 and registration.user:
+                    checkin.check_in(
+                        event_id=course_id,
+                        registration_id=registration.id,
+                        session_id=session.id,
+                        by_user=registration.user,
+                        method=AttendanceMethod.SELF_SCAN,
+                        scanned_at=arrived,
+                    )
+                elif way < 0.8:
+                    checkin.check_in(
+                        event_id=course_id,
+                        scanned=registration.ticket_secret,
+                        session_id=session.id,
+                        by_user=trainer,
+                        method=AttendanceMethod.TRAINER_SCAN,
+                        scanned_at=arrived,
+                    )
+                elif way < 0.88:
+                    status = rng.choice([AttendanceStatus.LATE, AttendanceStatus.EXCUSED])
+                    checkin.mark(
+                        event_id=course_id,
+                        registration_id=registration.id,
+                        session_id=session.id,
+                        status=status,
+                        by_user=trainer,
+                        now=session.ends_at,
+                    )
+            checkin.mark_rest_absent(
+                event_id=course_id, session_id=session.id, by_user=trainer, now=session.ends_at
+            )
 
 
 def _enrolment_count(rng: random.Random, spec: CourseSpec) -> int:

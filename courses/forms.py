@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -14,8 +15,24 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 
-from courses.models import DIRECTION_LABELS, FORMAT_LABELS, LEVEL_LABELS
-from events.models import STATUS_LABELS, RegistrationStatus, Visibility
+from courses.models import (
+    ANSWER_STATUS_LABELS,
+    COMPLETION_RULE_LABELS,
+    DIRECTION_LABELS,
+    FORMAT_LABELS,
+    LEVEL_LABELS,
+    MATERIAL_KIND_LABELS,
+    AnswerStatus,
+    CompletionRule,
+    MaterialKind,
+)
+from events.models import (
+    ATTENDANCE_STATUS_LABELS,
+    STATUS_LABELS,
+    AttendanceStatus,
+    RegistrationStatus,
+    Visibility,
+)
 
 
 class CatalogueForm(FlaskForm):
@@ -101,4 +118,99 @@ class StatusForm(FlaskForm):
                 RegistrationStatus.CANCELLED,
             )
         ],
+    )
+
+
+# --- Learning materials -----------------------------------------------------------------
+
+
+class ModuleForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    opens_at = DateTimeLocalField(
+        _l("Opens on (empty: at once)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    opens_after_previous = BooleanField(_l("Opens when the previous module is complete"))
+    hidden = BooleanField(_l("Hidden from participants"))
+
+
+class MaterialForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=[(k.value, v) for k, v in MATERIAL_KIND_LABELS.items()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    body = TextAreaField(
+        _l("Text (Markdown): the page, or the task's instructions"), validators=[Optional()]
+    )
+    url = URLField(
+        _l("Link (video or external page)"),
+        validators=[Optional(), URL(message=_l("Give a full link, https://…")), Length(max=1000)],
+    )
+    file = FileField(_l("File (PDF, DOCX, XLSX, PPTX, PNG, JPEG)"))
+    completion = SelectField(
+        _l("Complete when"), choices=[(k.value, v) for k, v in COMPLETION_RULE_LABELS.items()]
+    )
+    required = BooleanField(_l("Required for completing the course"), default=True)
+    opens_at = DateTimeLocalField(
+        _l("Opens on (empty: at once)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    opens_after_previous = BooleanField(_l("Opens when the previous material is complete"))
+    hidden = BooleanField(_l("Hidden from participants"))
+
+    def validate_url(self, field):
+        if self.kind.data == MaterialKind.LINK and not field.data:
+            raise ValidationError(_l("A link material needs its link."))
+
+    def validate_completion(self, field):
+        if field.data == CompletionRule.ACCEPTED and self.kind.data != MaterialKind.TASK:
+            raise ValidationError(_l("Only a task's answer can be accepted."))
+
+
+class TaskAnswerForm(FlaskForm):
+    text = TextAreaField(_l("Your answer"), validators=[Optional(), Length(max=20000)])
+    file = FileField(_l("File (PDF, DOCX, XLSX, PPTX, PNG, JPEG)"))
+
+
+class ReviewForm(FlaskForm):
+    decision = SelectField(
+        _l("Decision"),
+        choices=[
+            (AnswerStatus.ACCEPTED.value, ANSWER_STATUS_LABELS[AnswerStatus.ACCEPTED]),
+            (AnswerStatus.NEEDS_REWORK.value, ANSWER_STATUS_LABELS[AnswerStatus.NEEDS_REWORK]),
+        ],
+    )
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)])
+
+
+class CompletionRulesForm(FlaskForm):
+    min_attendance_rate = IntegerField(
+        _l("Minimum attendance of past sessions, % (empty: not checked)"),
+        validators=[Optional(), NumberRange(min=0, max=100)],
+    )
+    requires_materials = BooleanField(_l("All required materials complete"))
+    requires_tasks = BooleanField(_l("All required tasks accepted"))
+    requires_signoff = BooleanField(_l("The trainer's sign-off"))
+
+
+# --- attendance ---------------------------------------------------------------------------
+
+
+class MarkAttendanceForm(FlaskForm):
+    """One button of the register: a participant's status at the session."""
+
+    registration_id = IntegerField(validators=[DataRequired()])
+    status = SelectField(
+        choices=[(s.value, ATTENDANCE_STATUS_LABELS[s]) for s in AttendanceStatus],
+        validators=[DataRequired()],
+    )
+
+
+class AttendanceSettingsForm(FlaskForm):
+    attendance_threshold = IntegerField(
+        _l("Flag participants below this attendance, %"),
+        validators=[DataRequired(), NumberRange(min=1, max=100)],
+    )
+    code_step_seconds = IntegerField(
+        _l("The self-check-in code changes every (seconds)"),
+        validators=[DataRequired(), NumberRange(min=5, max=300)],
+    )
+    refuse_same_ip = BooleanField(
+        _l("Refuse a second participant's self-check-in from the same network address")
     )

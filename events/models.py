@@ -166,6 +166,13 @@ class Session(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     room: Mapped[str | None] = mapped_column(String(200))
+    # Calendars: SEQUENCE grows on every change of time, room or cancellation (see
+    # events.services.calendars.session_changed), so clients replace their copy.
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, server_default="1970-01-01 00:00:00"
+    )
 
     event: Mapped[Event] = relationship(back_populates="sessions")
 

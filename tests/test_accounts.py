@@ -7,17 +7,16 @@ in English (GET /lang/en) so the assertions hold whatever the Russian catalogue 
 import email
 import email.policy
 import re
-import socket
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select, text
 from werkzeug.security import check_password_hash
 
 from tests.conftest import PASSWORD, login
-from webapp import services
+from tests.mail_support import CollectingHandler, free_port, smtp_server, use_smtp
+from webapp import outbox, services
 from webapp.extensions import db
 from webapp.models import Role, User
 from webapp.types import utcnow
@@ -280,35 +279,13 @@ def test_the_session_app_is_not_rate_limited_after_a_limited_app(client, app, us
 # --- password reset over a real SMTP server ----------------------------------------------
 
 
-class CollectingHandler:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # the name aiosmtpd calls
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def mailbox(app, monkeypatch):
     """A real SMTP server on loopback; the app sends to it. Yields the received messages."""
     handler = CollectingHandler()
-    server = Controller(handler, hostname="127.0.0.1", port=free_port())
-    server.start()
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", server.port)
-    yield handler.messages
-    server.stop()
+    with smtp_server(handler) as server:
+        use_smtp(app, monkeypatch, server.port)
+        yield handler.messages
 
 
 def reset_path(message) -> str:
@@ -319,7 +296,11 @@ def reset_path(message) -> str:
 
 
 def ask_for_reset(client, address: str):
-    return client.post("/password/reset", data={"email": address}, follow_redirects=True)
+    """Ask for a reset link, then run the outbox sender, which delivers it."""
+    response = client.post("/password/reset", data={"email": address}, follow_redirects=True)
+    with client.application.app_context():
+        outbox.send_due()
+    return response
 
 
 def signs_in(client, password: str) -> bool:

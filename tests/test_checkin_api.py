@@ -15,6 +15,7 @@ from tests.checkin_support import bearer, make_event, register, token_for
 from tests.conftest import login, make_user
 from webapp.extensions import db
 from webapp.models import ApiToken, Role
+from webapp.services import create_api_token
 
 API = "/api/v1/checkin"
 
@@ -104,6 +105,29 @@ def test_an_unknown_ticket_is_200_unknown(client, forum, organiser_token):
     body = {"secret": "http://tropa.test/t/" + "z" * 26, "event_id": forum.id, "nonce": "u"}
     answer = post(client, body, organiser_token).get_json()
     assert (answer["reason"], answer["attendee"]) == ("unknown", None)
+
+
+def test_as_in_design_md_the_ticket_alone_names_its_one_session_event(
+    client, forum, anna, organiser_token, users
+):
+    body = {"secret": anna.ticket_secret, "nonce": "d1"}
+    answer = post(client, body, organiser_token).get_json()
+    assert answer["status"] == "ok" and answer["attendee"]["name"] == "Анна Смирнова"
+    unknown = {"secret": "z" * 26, "nonce": "d2"}
+    assert post(client, unknown, organiser_token).get_json()["reason"] == "unknown"
+    assert post(client, unknown, organiser_token).get_json()["reason"] == "unknown"  # retry
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(CheckinAttempt)
+            .where(CheckinAttempt.result == "unknown")
+        )
+        == 1
+    )
+    # Rights still hold: the event's for a known ticket, the right to scan at all for others.
+    _, participant_token = create_api_token(users["participant"], "x")
+    assert post(client, unknown, participant_token).status_code == 403
+    assert post(client, {**body, "nonce": "d3"}, participant_token).status_code == 403
 
 
 def test_a_manual_check_in_by_registration_id(client, forum, anna, organiser_token):
@@ -230,7 +254,6 @@ def login_with_csrf(client, user) -> None:
         '"a string"',
         "",
         {"event_id": 1},  # nothing scanned
-        {"secret": "x"},  # no event, no session
         {"secret": "x", "registration_id": 1, "event_id": 1},  # both
         {"secret": 42, "event_id": 1},
         {"secret": "x" * 501, "event_id": 1},

@@ -22,6 +22,7 @@ from events.models import (
 from events.services import seats
 from tests.conftest import login
 from tests.events_support import EVERY_KIND, field_name, make_event, register, secret_from
+from webapp import outbox
 from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType
 from webapp.services import inn_error, with_check_digits
@@ -43,7 +44,10 @@ def registrations(event) -> list[Registration]:
 
 
 def mails(app) -> list[str]:
-    """The mails written so far (no SMTP server in tests): recipient and text, in order."""
+    """The mails sent so far (no SMTP server in tests: .eml files), recipient and text, in
+    order; the outbox sender runs first."""
+    with app.app_context():
+        outbox.send_due()
     folder = Path(app.config["TROPA_MAIL_DIR"])
     found = []
     for path in sorted(folder.glob("*.eml")):

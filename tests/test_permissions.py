@@ -14,14 +14,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import url_for
+from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from courses import services as course_services
 from events.models import Event, Question, Session
-from events.services import seats
+from events.services import calendars, seats
 from tests.conftest import make_user
+from tests.materials_support import materials_world
 from webapp.extensions import db
-from webapp.models import Role, User
+from webapp.models import OutboxMessage, Role, User
 from webapp.services import password_reset_token
 from webapp.types import utcnow
 
@@ -34,6 +36,11 @@ ENROLMENTS = "/manage/courses/{course_id}/enrolments"
 REGISTRANTS = "/manage/events/{event_id}/registrants"
 AGENDA = "/manage/events/{event_id}/sessions"
 QUESTIONS = "/manage/events/{event_id}/questions"
+ATTENDANCE = "/manage/sessions/{session_id}/attendance"
+MATERIALS = "/courses/{course_id}/materials"
+MATERIAL = "/courses/{course_id}/materials/{material_id}"
+PROGRESS = "/manage/courses/{course_id}/progress"
+ANSWERS = "/manage/courses/{course_id}/answers"
 NOT_ROUTES = {"static", "bootstrap.static", "events.static"}  # files, not pages
 
 # The participant is enrolled in the course and the trainer teaches it.
@@ -56,6 +63,9 @@ PERMISSIONS_TABLE = {
     # admin
     "webapp.admin_users":             (LOGIN, 403,         403,         403,         200),
     "webapp.admin_user":              (LOGIN, 403,         403,         403,         200),
+    "webapp.admin_outbox":            (LOGIN, 403,         403,         403,         200),
+    "webapp.admin_outbox_message":    (LOGIN, 403,         403,         403,         200),
+    "webapp.admin_outbox_preview":    (LOGIN, 403,         403,         403,         200),
     # public course pages and API
     "courses.index":                  (200,   200,         200,         200,         200),
     "courses.catalogue":              (200,   200,         200,         200,         200),
@@ -97,6 +107,10 @@ PERMISSIONS_TABLE = {
     "events.ticket_qr_svg":           (200,   200,         200,         200,         200),
     "events.ticket_pdf":              (200,   200,         200,         200,         200),
     "events.ticket_calendar":         (200,   200,         200,         200,         200),
+    # calendars: public like the pages; the personal feed's token is its credential
+    "events.event_calendar":          (200,   200,         200,         200,         200),
+    "events.course_calendar":         (200,   200,         200,         200,         200),
+    "events.personal_calendar":       (200,   200,         200,         200,         200),
     "events.api_events":              (200,   200,         200,         200,         200),
     "events.api_event":               (200,   200,         200,         200,         200),
     # managing events: organisers only (an event's check-in staff do not edit it)
@@ -104,6 +118,7 @@ PERMISSIONS_TABLE = {
     "events.new_event":               (LOGIN, 403,         403,         200,         200),
     "events.manage_event":            (LOGIN, 403,         403,         200,         200),
     "events.cancel_event":            (LOGIN, 403,         403,         200,         200),
+    "events.write_to_registrants":    (LOGIN, 403,         403,         200,         200),
     "events.event_sessions":          (LOGIN, 403,         403,         200,         200),
     "events.edit_event_session":      (LOGIN, 403,         403,         200,         200),
     "events.event_questions":         (LOGIN, 403,         403,         200,         200),
@@ -122,9 +137,47 @@ PERMISSIONS_TABLE = {
     "events.checkin_search":          (401,   403,         403,         200,         200),
     "events.checkin_undo":            (401,   403,         403,         400,         400),
     "events.api_checkin":             (401,   400,         400,         400,         400),
+    # course attendance: the course's trainers and organisers; an empty mark is a bad
+    # request; the world's session is next week, so any self-scan is refused (403)
+    "courses.session_attendance":     (LOGIN, 403,         200,         200,         200),
+    "courses.session_attendance_json": (LOGIN, 403,        200,         200,         200),
+    "courses.mark_attendance":        (LOGIN, 403,         400,         400,         400),
+    "courses.mark_rest_absent":       (LOGIN, 403,         ATTENDANCE,  ATTENDANCE,  ATTENDANCE),
+    "courses.session_code":           (LOGIN, 403,         200,         200,         200),
+    "courses.session_code_json":      (LOGIN, 403,         200,         200,         200),
+    "courses.self_scan":              (403,   403,         403,         403,         403),
+    "courses.course_attendance":      (LOGIN, 403,         200,         200,         200),
+    "courses.export_attendance":      (LOGIN, 403,         200,         200,         200),
+    "courses.my_attendance":          (LOGIN, 200,         404,         404,         404),
+    # learning materials: confirmed participants, the course's trainers and organisers;
+    # staff preview without progress, so their "done" and answers are bad requests
+    "courses.materials":              (LOGIN, 200,         200,         200,         200),
+    "courses.material":               (LOGIN, 200,         200,         200,         200),
+    "courses.material_file":          (LOGIN, 200,         200,         200,         200),
+    "courses.mark_done":              (LOGIN, MATERIAL,    400,         400,         400),
+    "courses.answer_task":            (LOGIN, MATERIAL,    400,         400,         400),
+    "courses.answer_file":            (LOGIN, 200,         200,         200,         200),
+    "courses.new_module":             (LOGIN, 403,         200,         200,         200),
+    "courses.edit_module":            (LOGIN, 403,         200,         200,         200),
+    "courses.move_module":            (LOGIN, 403,         MATERIALS,   MATERIALS,   MATERIALS),
+    "courses.toggle_module":          (LOGIN, 403,         MATERIALS,   MATERIALS,   MATERIALS),
+    "courses.delete_module":          (LOGIN, 403,         MATERIALS,   MATERIALS,   MATERIALS),
+    "courses.new_material":           (LOGIN, 403,         200,         200,         200),
+    "courses.edit_material":          (LOGIN, 403,         200,         200,         200),
+    "courses.move_material":          (LOGIN, 403,         MATERIALS,   MATERIALS,   MATERIALS),
+    "courses.toggle_material":        (LOGIN, 403,         MATERIALS,   MATERIALS,   MATERIALS),
+    "courses.delete_material":        (LOGIN, 403,         MATERIALS,   MATERIALS,   MATERIALS),
+    "courses.progress":               (LOGIN, 403,         200,         200,         200),
+    "courses.export_progress":        (LOGIN, 403,         200,         200,         200),
+    "courses.task_answers":           (LOGIN, 403,         200,         200,         200),
+    "courses.review_answer":          (LOGIN, 403,         ANSWERS,     ANSWERS,     ANSWERS),
+    "courses.sign_off":               (LOGIN, 403,         PROGRESS,    PROGRESS,    PROGRESS),
+    # completion rules are the organiser's
+    "courses.completion_rules":       (LOGIN, 403,         403,         PROGRESS,    PROGRESS),
     # personal API tokens for check-in apps (POST only): those who check people in
     "webapp.create_api_token":        (LOGIN, 403,         200,         200,         200),
     "webapp.revoke_api_token":        (LOGIN, "/profile",  "/profile",  "/profile",  "/profile"),
+    "webapp.reset_calendar_feed":     (LOGIN, "/profile",  "/profile",  "/profile",  "/profile"),
 }
 # fmt: on
 PERMISSIONS = {
@@ -159,8 +212,12 @@ def world(users, course) -> dict:
         "registration_id": registration.id,
         "user_id": users["participant"].id,
         "token": password_reset_token(users["participant"]),
+        "feed_token": calendars.feed_token(users["participant"]),
+        "message_id": db.session.scalar(select(OutboxMessage.id).limit(1)),  # the enrolment's
+        "template": "events/mail/ticket",
         "code": "en",
         "fmt": "csv",
+        **materials_world(course, registration),
     }
 
 

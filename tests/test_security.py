@@ -146,9 +146,9 @@ def assert_harmless(html: str) -> None:
             assert not name.startswith("on"), (tag, name)
             assert name != "style", tag
             if name in {"href", "src"}:
-                assert value.split(":")[0].lower() in {"http", "https", "mailto"} or (
-                    value.startswith("/")
-                ), (tag, value)
+                # webcal: the page's own "subscribe to the calendar" link
+                safe = {"http", "https", "mailto", "webcal"}
+                assert value.split(":")[0].lower() in safe or (value.startswith("/")), (tag, value)
     assert not any("alert" in text for text in found.script_text)
 
 

@@ -1,13 +1,14 @@
 """The `tropa` command: Flask's CLI bound to the app factory, plus Tropa's own commands.
 
-`tropa run`, `tropa db upgrade` (Flask-Migrate), `tropa demo-data` (courses), and
-`tropa create-user`.
+`tropa run`, `tropa db upgrade` (Flask-Migrate), `tropa demo-data` (courses),
+`tropa create-user`, and the mail sender: `tropa worker` (runs on) and `tropa send-due`
+(once, for cron).
 """
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
-from webapp import create_app, services
+from webapp import create_app, outbox, services
 from webapp.models import Role
 
 
@@ -34,3 +35,21 @@ def create_user(email: str, name: str, password: str, roles: tuple[str, ...]):
         raise click.BadParameter("at least 8 characters", param_hint="--password")
     user = services.create_or_update_user(email, name=name, password=password, roles=roles)
     click.echo(f"{user.email}: {', '.join(sorted(user.roles))}")
+
+
+@main.command("send-due")
+@with_appcontext
+def send_due():
+    """Send the e-mail that is due now, once (for cron)."""
+    report = outbox.send_due()
+    click.echo(f"sent {report.sent}, to retry {report.retry}, failed {report.failed}")
+    for error in report.errors:
+        click.echo(error, err=True)
+
+
+@main.command("worker")
+@click.option("--poll", default=5.0, show_default=True, help="Seconds between looks.")
+@with_appcontext
+def worker(poll: float):
+    """Send e-mail from the outbox as it falls due, until stopped."""
+    outbox.run_worker(poll_seconds=poll)

@@ -35,6 +35,7 @@ def load_config(instance_path: Path) -> dict:
     database_url = os.environ.get("TROPA_DATABASE_URL", f"sqlite:///{instance_path / 'tropa.db'}")
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    max_upload_mb = int(os.environ.get("TROPA_MAX_UPLOAD_MB", "50"))
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -42,10 +43,14 @@ def load_config(instance_path: Path) -> dict:
         "TROPA_TIMEZONE": os.environ.get("TROPA_TIMEZONE", "Europe/Moscow"),
         "TROPA_BASE_URL": os.environ.get("TROPA_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "TROPA_POLICY_VERSION": os.environ.get("TROPA_POLICY_VERSION", "2026-01"),
-        "TROPA_CENTRE_NAME": os.environ.get("TROPA_CENTRE_NAME", ""),
         "TROPA_PASSWORD_RESET_MAX_AGE": int(os.environ.get("TROPA_PASSWORD_RESET_MAX_AGE", "3600")),
         # Door check-in opens this long before a session starts, and closes at its end.
         "TROPA_CHECKIN_OPENS_MINUTES": int(os.environ.get("TROPA_CHECKIN_OPENS_MINUTES", "120")),
+        # A course session's rotating self-check-in code is accepted from this long before
+        # the start until the end.
+        "TROPA_SELF_CHECKIN_OPENS_MINUTES": int(
+            os.environ.get("TROPA_SELF_CHECKIN_OPENS_MINUTES", "15")
+        ),
         "TROPA_LOGIN_RATE_LIMIT": os.environ.get("TROPA_LOGIN_RATE_LIMIT", "10 per minute"),
         # Per staff member: 8 scanners on one account at a scan a second each, plus a
         # phone's backlog of offline scans sent at once, stay well below it.
@@ -57,6 +62,16 @@ def load_config(instance_path: Path) -> dict:
         "MAIL_PASSWORD": os.environ.get("TROPA_MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _flag("TROPA_MAIL_USE_TLS", False),
         "MAIL_SENDER": os.environ.get("TROPA_MAIL_SENDER", "Tropa <noreply@tropa.local>"),
+        # The outbox sender (webapp.outbox): tries a failing message again after 1, 2, 4...
+        # minutes, and gives up after this many tries.
+        "TROPA_MAIL_MAX_ATTEMPTS": int(os.environ.get("TROPA_MAIL_MAX_ATTEMPTS", "8")),
+        "TROPA_MAIL_RETRY_SECONDS": int(os.environ.get("TROPA_MAIL_RETRY_SECONDS", "60")),
+        # Reminders before each session, in hours ("24,1"; empty: none).
+        "TROPA_REMINDER_HOURS": [
+            int(hours)
+            for hours in os.environ.get("TROPA_REMINDER_HOURS", "24,1").split(",")
+            if hours.strip()
+        ],
         "RATELIMIT_ENABLED": _flag("TROPA_RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("TROPA_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -69,6 +84,10 @@ def load_config(instance_path: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _flag("TROPA_SECURE_COOKIES", False),
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
+        # Course materials and task answers (webapp.storage): outside the static folder.
+        "TROPA_FILES_DIR": os.environ.get("TROPA_FILES_DIR", str(instance_path / "files")),
+        "TROPA_MAX_UPLOAD_MB": max_upload_mb,
+        # A request may carry one upload plus its form.
+        "MAX_CONTENT_LENGTH": (max_upload_mb + 10) * 1024 * 1024,
         "PAGE_SIZE": 12,
     }

@@ -31,10 +31,20 @@ def _xlsx_cell(sheet, value):
     return value
 
 
+def attachment_disposition(filename: str, fallback: str = "export") -> str:
+    """RFC 6266: an ASCII fallback plus the UTF-8 name, so Cyrillic names survive. Quotes,
+    backslashes and control characters never reach the header."""
+    ascii_name = "".join(
+        c for c in filename.encode("ascii", "ignore").decode() if c.isprintable() and c not in '"\\'
+    )
+    if not any(c.isalnum() for c in ascii_name.rsplit(".", 1)[0]):
+        ascii_name = fallback
+    utf8_name = quote(filename, safe="")
+    return f"attachment; filename=\"{ascii_name.strip()}\"; filename*=UTF-8''{utf8_name}"
+
+
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    # RFC 6266: an ASCII fallback plus the UTF-8 name, so Cyrillic names survive.
-    ascii_name = filename.encode("ascii", "ignore").decode() or "export"
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    disposition = attachment_disposition(filename)
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})
 
 

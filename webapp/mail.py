@@ -1,25 +1,41 @@
-"""The one way Tropa sends e-mail: SMTP when configured, else .eml files in instance/mail/.
+"""The one way Tropa sends e-mail: `send_mail` queues a message in the outbox, in the
+caller's transaction, so it is sent if and only if the change that caused it is committed.
+A sender (webapp.outbox: `tropa worker`, `tropa send-due`) delivers it: over SMTP when
+configured, else as an .eml file in instance/mail/.
 
 Messages are rendered from `templates/<name>.txt` (and `<name>.html` when present) in the
-recipient's language.
+recipient's language, when they are queued.
 """
 
-import logging
-import smtplib
+from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
-from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
+from webapp.extensions import db
+from webapp.models import OutboxMessage
 from webapp.types import utcnow
 
-log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class Attachment:
+    content: bytes
+    content_type: str  # "text/calendar"
+    filename: str
 
 
-def build_message(to: str, subject, template: str, locale: str | None = None, **context):
+def build_message(
+    to: str,
+    subject,
+    template: str,
+    locale: str | None = None,
+    attachments: tuple[Attachment, ...] = (),
+    **context,
+) -> EmailMessage:
     config = current_app.config
     with force_locale(locale or config["BABEL_DEFAULT_LOCALE"]):
         message = EmailMessage()
@@ -35,25 +51,37 @@ def build_message(to: str, subject, template: str, locale: str | None = None, **
             html = None
         if html:
             message.add_alternative(html, subtype="html")
+        for attachment in attachments:
+            maintype, subtype = attachment.content_type.split("/")
+            message.add_attachment(
+                attachment.content, maintype, subtype, filename=attachment.filename
+            )
     return message
 
 
-def send_mail(to: str, subject, template: str, locale: str | None = None, **context) -> None:
-    """Send one message; a failure is logged, never raised into the change that caused it."""
-    message = build_message(to, subject, template, locale, **context)
-    config = current_app.config
-    try:
-        if config["MAIL_SERVER"]:
-            with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
-                if config["MAIL_USE_TLS"]:
-                    smtp.starttls()
-                if config["MAIL_USERNAME"]:
-                    smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-                smtp.send_message(message)
-        else:
-            folder = Path(config["TROPA_MAIL_DIR"])
-            folder.mkdir(parents=True, exist_ok=True)
-            name = f"{utcnow():%Y%m%dT%H%M%S%f}-{message['Message-ID'].strip('<>')}.eml"
-            (folder / name).write_bytes(bytes(message))
-    except (OSError, smtplib.SMTPException):
-        log.exception("could not send mail to %s", to)
+def send_mail(
+    to: str,
+    subject,
+    template: str,
+    locale: str | None = None,
+    *,
+    due_at: datetime | None = None,
+    session_id: int | None = None,
+    registration_id: int | None = None,
+    attachments: tuple[Attachment, ...] = (),
+    **context,
+) -> OutboxMessage:
+    """Queue one message in the outbox; it is sent once the caller's transaction commits
+    (and not before `due_at`, for reminders)."""
+    message = build_message(to, subject, template, locale, attachments, **context)
+    row = OutboxMessage(
+        recipient=to,
+        subject=str(message["Subject"])[:300],
+        template=template,
+        content=bytes(message),
+        due_at=due_at or utcnow(),
+        session_id=session_id,
+        registration_id=registration_id,
+    )
+    db.session.add(row)
+    return row

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from webapp.extensions import db
@@ -131,6 +131,8 @@ class User(UserMixin, db.Model):
     # search_key() of the name and e-mail, for the admin's search: SQLite's lower() folds
     # only ASCII, so "анна" would not find "Анна" there. Kept up to date by the model itself.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The secret of the personal calendar feed (/calendar/<token>.ics); a reset revokes it.
+    calendar_token: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -175,3 +177,42 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class OutboxStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"  # given up: refused by the server, or too many tries
+
+
+class OutboxMessage(db.Model):
+    """A message waiting to be sent (webapp.outbox): written in the same transaction as the
+    change that caused it, so it is never lost; marked sent by the one worker that claimed it.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[OutboxStatus] = mapped_column(
+        EnumText(OutboxStatus), default=OutboxStatus.QUEUED
+    )
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    template: Mapped[str] = mapped_column(String(100))
+    # The whole RFC 5322 message, rendered in the recipient's language when it was queued.
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    # What the message is about, so a moved or cancelled session can find its reminders.
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    # A worker's claim: nobody else takes the row before this time.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

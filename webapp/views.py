@@ -22,11 +22,13 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
+from events.services import calendars
 from webapp import LANGUAGES, services
 from webapp.extensions import db, limiter
 from webapp.forms import (
     ApiTokenForm,
     ChangePasswordForm,
+    ConfirmForm,
     DeleteAccountForm,
     LoginForm,
     ProfileForm,
@@ -128,6 +130,7 @@ def password_reset_request():
                 user=user,
                 link=link,
             )
+            db.session.commit()  # the outbox row: the sender delivers it
         # The same answer whether or not the address is known: no account enumeration.
         flash(_("If this address has an account, a link to reset the password is on its way."))
         return redirect(url_for("webapp.login"))
@@ -201,7 +204,25 @@ def _profile_page(form: ProfileForm, token_form: ApiTokenForm | None = None, new
         token_form=token_form or ApiTokenForm(prefix="token", formdata=None),
         revoke_form=RevokeApiTokenForm(formdata=None),
         new_token=new_token,
+        feed_url=_calendar_feed_url(calendars.feed_token(current_user)),
+        feed_reset_form=ConfirmForm(formdata=None),
     )
+
+
+def _calendar_feed_url(token: str) -> str:
+    return current_app.config["TROPA_BASE_URL"] + url_for(
+        "events.personal_calendar", feed_token=token
+    )
+
+
+@bp.route("/profile/calendar/reset", methods=["POST"])
+@login_required
+def reset_calendar_feed():
+    """A new address for the personal calendar feed; the old one answers 404 from now on."""
+    if ConfirmForm().validate_on_submit():
+        calendars.reset_feed_token(current_user)
+        flash(_("The calendar link is new. Subscribe again with it: the old one no longer works."))
+    return redirect(url_for("webapp.profile") + "#calendar-feed")
 
 
 def _show_organisation(form: ProfileForm, user: User) -> None:
@@ -366,3 +387,7 @@ def server_error(error):
             status="error", reason="server_error", message=_("Something went wrong on our side.")
         ), 500
     return render_template("errors/500.html"), 500
+
+
+# The admin's outbox page registers its routes on `bp` when imported.
+from webapp import outbox_views  # noqa: E402, F401

@@ -1,6 +1,8 @@
 """The courses blueprint, one module a concern: `catalogue` (home page, catalogue, course
 page, enrolment, My learning), `manage` (programmes, courses, sessions), `enrolments` (the
-enrolment list and its export), `api` (public JSON), `cli` (`tropa demo-data`)."""
+enrolment list and its export), `api` (public JSON), `cli` (`tropa demo-data`),
+`attendance` (registers, the rotating code, reports), `materials` (modules, materials,
+progress, task answers, completion)."""
 
 from flask import Blueprint, abort
 from flask_login import current_user
@@ -38,4 +40,12 @@ def staff_course(course_id: int) -> Course:
 
 
 # The modules register their routes on `bp` when imported.
-from courses.views import api, catalogue, cli, enrolments, manage  # noqa: E402, F401
+from courses.views import (  # noqa: E402, F401
+    api,
+    attendance,
+    catalogue,
+    cli,
+    enrolments,
+    manage,
+    materials,
+)

@@ -24,7 +24,8 @@ class BadRequestBody(ValueError):
 @dataclass(frozen=True)
 class CheckinRequest:
     """`secret` (what was scanned: the secret or the ticket URL) or `registration_id` (a
-    manual check-in from the search); the event by `event_id`, or by `session_id`."""
+    manual check-in from the search); the event by `event_id`, or by `session_id`, or, for a
+    one-session event as DESIGN.md allows, by the ticket itself."""
 
     event_id: int | None
     session_id: int | None
@@ -95,8 +96,6 @@ def parse_checkin_request(data) -> CheckinRequest:
     )
     if (request.secret is None) == (request.registration_id is None):
         raise BadRequestBody(_l("Send the scanned ticket as secret (or a registration_id)."))
-    if request.event_id is None and request.session_id is None:
-        raise BadRequestBody(_l("Say which event you check in for: event_id or session_id."))
     return request
 
 

@@ -1,6 +1,9 @@
 """Who may do what with an event: the rules every events view and API call asks."""
 
-from events.models import Event
+from sqlalchemy import exists, select
+
+from events.models import Event, event_staff
+from webapp.extensions import db
 from webapp.models import Role, User
 
 
@@ -14,3 +17,12 @@ def can_check_in(user: User | None, event: Event) -> bool:
     if not (user and user.is_authenticated):
         return False
     return can_manage(user, event) or event.is_staff(user)
+
+
+def can_check_in_somewhere(user: User | None) -> bool:
+    """Organisers, trainers and anyone on an event's staff: who may scan at all."""
+    if not (user and user.is_authenticated):
+        return False
+    if user.has_role(Role.ORGANISER, Role.TRAINER):
+        return True
+    return bool(db.session.scalar(select(exists().where(event_staff.c.user_id == user.id))))

@@ -62,6 +62,18 @@ REASON_MESSAGES = {
     "wrong_event": _l("This ticket is for another event."),
     "outside_window": _l("Check-in is not open for this session now."),
 }
+# A participant's scan of a course session's rotating code (courses.services.attendance)
+# can also be refused for these; the door's API never answers them.
+SELF_SCAN_REASON_MESSAGES = {
+    "invalid_code": _l("This code is not valid. Scan the code on the screen again."),
+    "expired_code": _l("This code has expired. Scan the code on the screen again."),
+    "wrong_session": _l("This code is for another session of the course."),
+    "not_enrolled": _l("You are not enrolled in this course."),
+    "same_ip": _l(
+        "Somebody else has already checked in from this device or network."
+        " Ask the trainer to mark you."
+    ),
+}
 REFUSED_STATUSES = {
     RegistrationStatus.CANCELLED: "cancelled",
     RegistrationStatus.WAITLISTED: "waitlisted",
@@ -468,6 +480,135 @@ def undo_check_in(
         return attendee_json(registration, None)
 
 
+def scan_method(event: Event, scanned: bool) -> AttendanceMethod:
+    """How a check-in from the scanner page was made: a ticket scanned at a course is the
+    trainer scanning a participant, at an event the door; a pick from the search is manual."""
+    if not scanned:
+        return AttendanceMethod.MANUAL
+    return AttendanceMethod.TRAINER_SCAN if event.kind == "course" else AttendanceMethod.DOOR
+
+
+def log_refusal(
+    *,
+    event_id: int,
+    session_id: int | None,
+    registration_id: int | None,
+    reason: str,
+    method: AttendanceMethod,
+    by_user: User | None,
+    client_ip: str | None,
+    when: datetime,
+) -> dict:
+    """Log a request refused before it reached check_in (a bad self-check-in code, a
+    participant not enrolled); returns the answer as check_in would."""
+    message = SELF_SCAN_REASON_MESSAGES.get(reason) or REASON_MESSAGES[reason]
+    answer = CheckinAnswer("error", reason, str(message), None).as_json()
+    with write_transaction():
+        db.session.execute(
+            insert(CheckinAttempt).values(
+                event_id=event_id,
+                session_id=session_id,
+                registration_id=registration_id,
+                method=method,
+                result=reason,
+                answer=json.dumps(answer, ensure_ascii=False),
+                by_user_id=by_user.id if by_user else None,
+                client_ip=client_ip,
+                at=when,
+            )
+        )
+    return answer
+
+
+def mark(
+    *,
+    event_id: int,
+    registration_id: int,
+    session_id: int,
+    status: AttendanceStatus,
+    by_user: User | None,
+    method: AttendanceMethod = AttendanceMethod.MANUAL,
+    now: datetime | None = None,
+) -> bool:
+    """Set a person's attendance at a session by hand (the register), whatever it was;
+    the audit trail keeps the change. Returns False when there is no such registration of
+    the event, or the status was already this one (nothing written)."""
+    scan = _Scan(
+        event_id=event_id,
+        tz=ZoneInfo("UTC"),  # only the answer's times use it; mark answers none
+        windows=[],
+        session_id=session_id,
+        method=method,
+        by_user_id=by_user.id if by_user else None,
+        by_name=by_user.full_name if by_user else None,
+        when=now or utcnow(),
+    )
+    with write_transaction():
+        person = _lock_person(event_id, None, registration_id)
+        if person is None:
+            return False
+        existing = _mark_of(person.id, session_id)
+        if existing is not None and existing.status == status:
+            return False
+        _write_mark(scan, person.id, session_id, existing, status)
+    return True
+
+
+def mark_rest_absent(
+    *, event_id: int, session_id: int, by_user: User | None, now: datetime | None = None
+) -> int:
+    """Mark every confirmed registration of the event with no mark at the session absent;
+    returns how many."""
+    now = now or utcnow()
+    with write_transaction():
+        unmarked = list(
+            db.session.scalars(
+                select(Registration.id)
+                .where(
+                    Registration.event_id == event_id,
+                    Registration.status == RegistrationStatus.CONFIRMED,
+                    ~exists().where(
+                        Attendance.registration_id == Registration.id,
+                        Attendance.session_id == session_id,
+                    ),
+                )
+                .with_for_update()
+            )
+        )
+        if not unmarked:
+            return 0
+        by_user_id = by_user.id if by_user else None
+        common = {"session_id": session_id, "method": AttendanceMethod.MANUAL}
+        db.session.execute(
+            insert(Attendance),
+            [
+                {
+                    **common,
+                    "registration_id": registration_id,
+                    "status": AttendanceStatus.ABSENT,
+                    "marked_by_id": by_user_id,
+                    "marked_at": now,
+                }
+                for registration_id in unmarked
+            ],
+        )
+        db.session.execute(
+            insert(AttendanceChange),
+            [
+                {
+                    **common,
+                    "registration_id": registration_id,
+                    "old_status": None,
+                    "new_status": AttendanceStatus.ABSENT,
+                    "changed_by_id": by_user_id,
+                    "changed_at": now,
+                }
+                for registration_id in unmarked
+            ],
+        )
+    return len(unmarked)
+
+
 # --- what the door page shows -------------------------------------------------------------
 
 
@@ -561,6 +702,51 @@ def search_registrations(
         for r in found
     ]
     return rows, has_next
+
+
+# --- a scan that does not say which event ---------------------------------------------------
+
+
+def event_id_of_ticket(scanned: str | None, registration_id: int | None) -> int | None:
+    """The event a ticket (or registration) belongs to: DESIGN.md lets a scanner of a
+    one-session event send just the secret and a nonce."""
+    if registration_id is not None:
+        return db.session.scalar(
+            select(Registration.event_id).where(Registration.id == registration_id)
+        )
+    return db.session.scalar(
+        select(Registration.event_id).where(
+            Registration.ticket_secret == secret_from_scan(scanned or "")
+        )
+    )
+
+
+def refuse_unknown_ticket(
+    *, nonce: str | None, by_user: User | None, method: AttendanceMethod, client_ip: str | None
+) -> dict:
+    """Answer and log a ticket that matches nothing, scanned with no event named."""
+    nonce = (nonce or "").strip() or None
+    if nonce:
+        answered = select(CheckinAttempt.answer).where(CheckinAttempt.nonce == nonce)
+        if stored := db.session.scalar(answered):
+            return json.loads(stored)
+    answer = _refuse("unknown").as_json()
+    try:
+        with write_transaction():
+            db.session.execute(
+                insert(CheckinAttempt).values(
+                    nonce=nonce,
+                    method=method,
+                    result="unknown",
+                    answer=json.dumps(answer, ensure_ascii=False),
+                    by_user_id=by_user.id if by_user else None,
+                    client_ip=client_ip,
+                    at=utcnow(),
+                )
+            )
+    except IntegrityError:  # the same nonce, sent twice at once: one answer for both
+        pass
+    return answer
 
 
 # --- who may hold API tokens --------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Registration for an outreach event from its public form: the answers, the organisation,
-the consent, and the ticket mail. Places are taken by `seats.register`, the one seat-taking
-service of events and courses."""
+the consent, and the ticket mail (events.services.notifications). Places are taken by
+`seats.register`, the one seat-taking service of events and courses."""
 
 import re
 from dataclasses import dataclass, field
@@ -12,11 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from events.models import Event, Question, QuestionKind, Registration, RegistrationStatus
-from events.services import seats, tickets
+from events.services import notifications, seats
 from events.services.listing import closed_reason
 from webapp.extensions import db
 from webapp.locking import write_transaction
-from webapp.mail import send_mail
 from webapp.models import User
 from webapp.services import normalise_email, organisation_for
 
@@ -134,9 +133,8 @@ def register(event: Event, data: RegistrationData, user: User | None) -> seats.R
         organisation_id=organisation_id,
         answers={question_id: text for question_id, text in answers.items() if text},
         consent_policy_version=current_app.config["TROPA_POLICY_VERSION"],
+        notify=lambda registration: notifications.tell_registered(registration, data.locale),
     )
-    if result.created:
-        send_ticket(result.registration, data.locale)
     return result
 
 
@@ -167,13 +165,6 @@ def _save_organisation(data: RegistrationData, user: User | None) -> int | None:
 
 
 def send_ticket(registration: Registration, locale: str | None = None) -> None:
-    """Mail the ticket link: at registration, and again when someone asks with the e-mail."""
-    send_mail(
-        registration.email,
-        _l("Your ticket: %(title)s", title=registration.event.title),
-        "events/mail/ticket",
-        locale=locale or (registration.user.locale if registration.user else None),
-        registration=registration,
-        event=registration.event,
-        ticket_url=tickets.ticket_url(registration.ticket_secret),
-    )
+    """Mail the ticket link again, when someone asks with the e-mail."""
+    notifications.tell_registered(registration, locale)
+    db.session.commit()

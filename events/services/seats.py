@@ -6,7 +6,7 @@ writer at a time, the others wait on the busy timeout). So two requests can neve
 the last free place, however many workers serve them.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,9 +24,9 @@ from events.models import (
     Visibility,
     registration_search_text,
 )
+from events.services import notifications
 from webapp.extensions import db
 from webapp.locking import write_transaction
-from webapp.mail import send_mail
 from webapp.models import Organisation, OrganisationType, User
 from webapp.services import (
     anonymisers,
@@ -200,6 +200,7 @@ def register(
     organisation_id: int | None = None,
     answers: dict[int, str] | None = None,
     consent_policy_version: str | None = None,
+    notify: Callable[[Registration], None] | None = None,
 ) -> RegisterResult:
     """Take a place if one is free, else join the waiting list; one registration per e-mail.
 
@@ -208,6 +209,7 @@ def register(
     one (created=False) unchanged; a cancelled one is brought back at the end of the queue
     with what was given now. `answers` are the stored texts by question id;
     `consent_policy_version`, when given, records the person's consent to that policy now.
+    `notify(registration)` queues the mail of a new registration in the same transaction.
     """
     email = normalise_email(email)
     with event_lock(event_id) as event:
@@ -246,6 +248,9 @@ def register(
                 Answer(question_id=question_id, value=value)
                 for question_id, value in answers.items()
             )
+        if notify:
+            db.session.flush()
+            notify(registration)
     return RegisterResult(registration, created=True)
 
 
@@ -259,9 +264,10 @@ def cancel(registration_id: int) -> list[Registration]:
         if registration.status == Status.CANCELLED:
             return []
         registration.status = Status.CANCELLED
+        notifications.tell_cancelled(registration)
         db.session.flush()
         promoted = _promote_waitlist(event)
-    _tell_promoted(promoted)
+        notifications.tell_promoted(promoted)  # in this transaction: told iff promoted
     return promoted
 
 
@@ -281,7 +287,7 @@ def change_status(registration_id: int, new_status: Status) -> list[Registration
         registration.status = new_status
         db.session.flush()
         promoted = _promote_waitlist(event)
-    _tell_promoted(promoted)
+        notifications.tell_promoted(promoted)  # in this transaction: told iff promoted
     return promoted
 
 
@@ -291,7 +297,7 @@ def set_capacity(event_id: int, capacity: int | None) -> list[Registration]:
         event.capacity = capacity
         db.session.flush()
         promoted = _promote_waitlist(event)
-    _tell_promoted(promoted)
+        notifications.tell_promoted(promoted)  # in this transaction: told iff promoted
     return promoted
 
 
@@ -453,18 +459,6 @@ def chunks(values: list, size: int = 900) -> Iterator[list]:
     """Slices of an IN list, well under SQLite's limit of parameters in one statement."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-def _tell_promoted(promoted: list[Registration]) -> None:
-    for registration in promoted:
-        send_mail(
-            registration.email,
-            _l("A place is yours: %(title)s", title=registration.event.title),
-            "events/mail/promoted",
-            locale=registration.user.locale if registration.user else None,
-            registration=registration,
-            event=registration.event,
-        )
 
 
 # --- personal data ------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Tickets: finding one by its secret, its QR code (SVG, PNG, inside a one-page PDF) and
-its calendar.
+"""Tickets: finding one by its secret and its QR code (SVG, PNG, inside a one-page PDF);
+its calendar is events.services.calendars.ticket_calendar.
 
 The QR code holds the ticket's URL, TROPA_BASE_URL + /t/<secret>: short, it opens the
 ticket on any phone, and the door scanner takes the secret from it
@@ -7,12 +7,9 @@ ticket on any phone, and the door scanner takes the secret from it
 """
 
 import io
-from datetime import timedelta
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import icalendar
 import qrcode
 from flask import current_app
 from flask_babel import gettext as _
@@ -194,38 +191,3 @@ def _draw_qr(pdf: Canvas, text: str, x: float, y: float, size: float) -> None:
             column = run_end
     pdf.setFillColorRGB(0, 0, 0)
     pdf.drawPath(path, stroke=0, fill=1)
-
-
-# --- calendar ------------------------------------------------------------------------------
-
-
-def ticket_calendar(registration: Registration) -> bytes:
-    """An iCalendar file with one VEVENT per session, in the event's zone."""
-    event = registration.event
-    url = ticket_url(registration.ticket_secret)
-    host = urlsplit(current_app.config["TROPA_BASE_URL"]).hostname or "tropa.local"
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Tropa//tickets//RU")
-    calendar.add("version", "2.0")
-    cancelled = event.cancelled_at or registration.status == RegistrationStatus.CANCELLED
-    location = ", ".join(filter(None, [event.venue, event.address])) or event.online_url
-    now = utcnow()
-    for session in event.sessions:
-        entry = icalendar.Event()
-        entry.add("uid", f"session-{session.id}@{host}")
-        entry.add("dtstamp", now)
-        entry.add("dtstart", session.starts_at.astimezone(event.tz))
-        entry.add("dtend", session.ends_at.astimezone(event.tz))
-        entry.add("summary", f"{event.title} · {session.room}" if session.room else event.title)
-        if location:
-            entry.add("location", location)
-        entry.add("url", url)
-        if cancelled:
-            entry.add("status", "CANCELLED")
-        calendar.add_component(entry)
-    if event.sessions:
-        calendar.add_missing_timezones(
-            first_date=event.sessions[0].starts_at.date() - timedelta(days=1),
-            last_date=event.sessions[-1].ends_at.date() + timedelta(days=1),
-        )
-    return calendar.to_ical()

@@ -1,6 +1,7 @@
 """The events blueprint, one module a concern: `public` (list, event page, registration,
 tickets), `manage` (editing events), `registrants` (the organiser's list, export, import),
-`checkin` (the door page and the check-in API)."""
+`checkin` (the door page and the check-in API), `calendars` (the .ics files and feeds),
+`messages` (writing to registrants)."""
 
 from flask import Blueprint, abort
 from flask_login import current_user
@@ -35,4 +36,11 @@ def event_for_checkin_staff(event_id: int) -> Event:
 
 
 # The modules register their routes on `bp` when imported.
-from events.views import checkin, manage, public, registrants  # noqa: E402, F401
+from events.views import (  # noqa: E402, F401
+    calendars,
+    checkin,
+    manage,
+    messages,
+    public,
+    registrants,
+)

@@ -7,6 +7,7 @@ hashed attendee list and a queue of scans in the browser, so it works on while o
 """
 
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 from flask import (
@@ -75,7 +76,7 @@ def _session_json(session: Session, event: Event) -> dict:
 @login_required
 def checkin_page(event_id: int):
     event = event_for_checkin_staff(event_id)
-    current = checkin.current_session(event)
+    current = _session_arg(event)  # a trainer's session page links with ?session_id=
     page_url = url_for("events.checkin_page", event_id=event.id)
     config = {
         "eventId": event.id,
@@ -234,6 +235,20 @@ def api_checkin():
         body = parse_checkin_request(request.get_json(force=True, silent=True))
     except BadRequestBody as error:
         return _json_error(400, "bad_request", error.message)
+    if body.event_id is None and body.session_id is None:
+        event_id = checkin.event_id_of_ticket(body.secret, body.registration_id)
+        if event_id is None:
+            if not access.can_check_in_somewhere(user):
+                return _json_error(403, "forbidden", _l("You may not check people in."))
+            return jsonify(
+                checkin.refuse_unknown_ticket(
+                    nonce=body.nonce,
+                    by_user=user,
+                    method=AttendanceMethod.DOOR,
+                    client_ip=request.remote_addr,
+                )
+            )
+        body = replace(body, event_id=event_id)
     event = _event_of(body)
     if event is None:
         return _json_error(400, "bad_request", _l("There is no such event or session."))
@@ -250,7 +265,7 @@ def api_checkin():
                 session_id=body.session_id,
                 nonce=body.nonce,
                 by_user=user,
-                method=AttendanceMethod.DOOR if body.secret else AttendanceMethod.MANUAL,
+                method=checkin.scan_method(event, bool(body.secret)),
                 client_ip=request.remote_addr,
                 scanned_at=body.scanned_at,
             )

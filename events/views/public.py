@@ -216,13 +216,6 @@ def ticket_pdf(secret: str):
     return _download(pdf, "application/pdf", f"ticket-{registration.event_id}.pdf")
 
 
-@bp.route("/t/<secret>/calendar.ics")
-def ticket_calendar(secret: str):
-    registration = _ticket_or_404(secret)
-    body = tickets.ticket_calendar(registration)
-    return _download(body, "text/calendar", f"event-{registration.event_id}.ics", inline=False)
-
-
 # --- public JSON API -----------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from courses.models import Course, Programme
 from events.models import Registration, RegistrationStatus, Session, Visibility
-from events.services import seats
+from events.services import notifications, seats
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import search_key
@@ -205,7 +205,14 @@ def delete_session(session: Session) -> None:
 
 
 def enrol(course: Course, user: User) -> seats.RegisterResult:
-    return seats.register(course.id, full_name=user.full_name, email=user.email, user_id=user.id)
+    """Enrol the user; the confirmation (or waiting-list) mail is queued with it."""
+    return seats.register(
+        course.id,
+        full_name=user.full_name,
+        email=user.email,
+        user_id=user.id,
+        notify=notifications.tell_registered,
+    )
 
 
 def my_registration(course: Course, user: User) -> Registration | None:

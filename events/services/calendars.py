@@ -1,0 +1,229 @@
+"""iCalendar files: one event or course, one ticket, and a person's feed of everything they
+are confirmed in (plus what they teach).
+
+One VEVENT per session, the same for every file, so a client that subscribed to the feed
+and imported a ticket sees one entry: UID `session-<id>@<host>`, SEQUENCE that grows on
+every change (Session.sequence, kept by events.services.reminders' session hook), a
+cancelled session kept with STATUS:CANCELLED so clients remove it, local times with the
+event's TZID and the matching VTIMEZONE.
+"""
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode, urlsplit
+
+import icalendar
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
+
+from events.models import Event, Registration, RegistrationStatus, Session
+from webapp.extensions import db
+from webapp.models import User
+from webapp.services import random_secret
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A rendered calendar with what HTTP caching needs."""
+
+    body: bytes
+    etag: str
+    last_modified: datetime | None
+
+
+def host() -> str:
+    return urlsplit(current_app.config["TROPA_BASE_URL"]).hostname or "tropa.local"
+
+
+def event_url(event: Event) -> str:
+    section = "courses" if event.kind == "course" else "events"
+    return f"{current_app.config['TROPA_BASE_URL']}/{section}/{event.id}"
+
+
+def _event_details(event: Event) -> dict:
+    """What every session of an event shares, worked out once per event."""
+    location = ", ".join(filter(None, [event.venue, event.address]))
+    description = "\n".join(filter(None, [event.online_url, event_url(event)]))
+    return {
+        "location": location or event.online_url,
+        "url": event_url(event),
+        "description": description,
+        "tz": event.tz,
+    }
+
+
+def _vevent(
+    session: Session,
+    event: Event,
+    details: dict,
+    uid_host: str,
+    url: str | None,
+    cancelled: bool = False,
+) -> icalendar.Event:
+    entry = icalendar.Event()
+    entry.add("uid", f"session-{session.id}@{uid_host}")
+    # The time this version of the session was written: stable, so an unchanged feed is
+    # byte for byte the same (and its ETag too).
+    entry.add("dtstamp", session.updated_at)
+    entry.add("sequence", session.sequence)
+    entry.add("dtstart", session.starts_at.astimezone(details["tz"]))
+    entry.add("dtend", session.ends_at.astimezone(details["tz"]))
+    entry.add("summary", f"{event.title} · {session.room}" if session.room else event.title)
+    if details["location"]:
+        entry.add("location", details["location"])
+    entry.add("url", url or details["url"])
+    if details["description"]:
+        entry.add("description", details["description"])
+    if cancelled or session.cancelled_at or event.cancelled_at:
+        entry.add("status", "CANCELLED")
+    else:
+        entry.add("status", "CONFIRMED")
+    return entry
+
+
+def render(
+    sessions: Iterable[Session],
+    name: str,
+    url_for_event: dict[int, str] | None = None,
+    all_cancelled: bool = False,
+) -> Feed:
+    """A VCALENDAR of the sessions (each with its `event` loaded); `all_cancelled` marks
+    every session cancelled (the calendar of a cancelled registration)."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Tropa//calendar//RU")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    uid_host = host()
+    details: dict[int, dict] = {}
+    first = last = None
+    last_modified = None
+    for session in sessions:
+        event = session.event
+        if event.id not in details:
+            details[event.id] = _event_details(event)
+        url = (url_for_event or {}).get(event.id)
+        entry = _vevent(session, event, details[event.id], uid_host, url, all_cancelled)
+        calendar.add_component(entry)
+        first = min(first or session.starts_at, session.starts_at)
+        last = max(last or session.ends_at, session.ends_at)
+        last_modified = max(last_modified or session.updated_at, session.updated_at)
+    if first is not None:
+        calendar.add_missing_timezones(
+            first_date=first.date() - timedelta(days=1), last_date=last.date() + timedelta(days=1)
+        )
+    body = calendar.to_ical()
+    return Feed(body, hashlib.sha256(body).hexdigest()[:32], last_modified)
+
+
+def event_calendar(event: Event) -> Feed:
+    """Every session of an event or a course."""
+    return render(event.sessions, event.title)
+
+
+def ticket_calendar(registration: Registration) -> Feed:
+    """The sessions of one registration, linking back to its ticket; all cancelled when the
+    registration is."""
+    from events.services.tickets import ticket_url
+
+    event = registration.event
+    return render(
+        event.sessions,
+        event.title,
+        {event.id: ticket_url(registration.ticket_secret)},
+        all_cancelled=registration.status == RegistrationStatus.CANCELLED,
+    )
+
+
+def personal_sessions_query(user: User):
+    """Every session of every event the user is confirmed in, or (courses) teaches."""
+    from courses.models import course_trainers
+
+    confirmed = select(Registration.event_id).where(
+        Registration.user_id == user.id, Registration.status == RegistrationStatus.CONFIRMED
+    )
+    teaching = select(course_trainers.c.course_id).where(course_trainers.c.user_id == user.id)
+    return (
+        select(Session)
+        .join(Session.event)
+        .options(contains_eager(Session.event))
+        .where(or_(Session.event_id.in_(confirmed), Session.event_id.in_(teaching)))
+        .order_by(Session.starts_at, Session.id)
+    )
+
+
+def personal_calendar(user: User) -> Feed:
+    """The personal feed: one query, whatever the number of sessions."""
+    sessions = db.session.scalars(personal_sessions_query(user)).unique().all()
+    return render(sessions, f"Tropa · {user.full_name}")
+
+
+# --- the personal feed's token ------------------------------------------------------------
+
+
+def feed_token(user: User) -> str:
+    """The user's feed token, made on first use."""
+    if not user.calendar_token:
+        user.calendar_token = random_secret()
+        db.session.commit()
+    return user.calendar_token
+
+
+def reset_feed_token(user: User) -> str:
+    """A new token; the old feed URL stops working at once."""
+    user.calendar_token = random_secret()
+    db.session.commit()
+    return user.calendar_token
+
+
+def user_for_feed(token: str) -> User | None:
+    if not token:
+        return None
+    return db.session.scalar(
+        select(User).where(User.calendar_token == token, User.deleted_at.is_(None))
+    )
+
+
+# --- links to calendars -------------------------------------------------------------------
+
+
+def webcal_url(https_url: str) -> str:
+    """The subscribe link of a feed: the same address on webcal://."""
+    return "webcal://" + https_url.split("://", 1)[1]
+
+
+def _utc_stamp(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_calendar_url(session: Session) -> str:
+    event = session.event
+    details = _event_details(event)
+    query = {
+        "action": "TEMPLATE",
+        "text": event.title,
+        "dates": f"{_utc_stamp(session.starts_at)}/{_utc_stamp(session.ends_at)}",
+        "details": details["description"],
+        "location": details["location"] or "",
+        "ctz": event.timezone,
+    }
+    return "https://calendar.google.com/calendar/render?" + urlencode(query)
+
+
+def yandex_calendar_url(session: Session) -> str:
+    event = session.event
+    details = _event_details(event)
+    start = session.starts_at.astimezone(event.tz)
+    end = session.ends_at.astimezone(event.tz)
+    query = {
+        "name": event.title,
+        "startTs": start.strftime("%Y-%m-%dT%H:%M:%S"),
+        "endTs": end.strftime("%Y-%m-%dT%H:%M:%S"),
+        "description": details["description"],
+        "location": details["location"] or "",
+        "timezone": event.timezone,
+    }
+    return "https://calendar.yandex.ru/event?" + urlencode(query)
