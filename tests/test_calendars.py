@@ -218,3 +218,42 @@ def test_google_link_carries_the_session_times_in_utc(app_ctx):
     url = calendars.google_calendar_url(session)
     assert session.starts_at.strftime("%Y%m%dT%H%M%SZ") in url
     assert "ctz=Europe%2FMoscow" in url
+
+
+def test_an_organiser_cancels_and_restores_a_session_from_the_session_list(
+    client, make_course, users
+):
+    from sqlalchemy import select
+
+    from tests.test_mail_messages import reminders
+
+    course = make_course(sessions=2)
+    participant = users["participant"]
+    seats.register(
+        course.id, full_name=participant.full_name, email=participant.email, user_id=participant.id
+    )
+    first = course.sessions[0]
+    uid = f"session-{first.id}@tropa.test"
+    before = vevents(parse(get_calendar(client, f"/courses/{course.id}/calendar.ics").data)[0])
+    assert reminders(session_id=first.id)
+
+    login(client, users["organiser"])
+    client.get("/lang/en")
+    url = f"/manage/sessions/{first.id}/cancel"
+    response = client.post(url, follow_redirects=True)
+    assert "Session cancelled." in response.get_data(as_text=True)
+    assert "Cancelled" in client.get(f"/courses/{course.id}").get_data(as_text=True)
+    after = vevents(parse(get_calendar(client, f"/courses/{course.id}/calendar.ics").data)[0])
+    assert str(after[uid]["STATUS"]) == "CANCELLED"
+    assert int(after[uid]["SEQUENCE"]) > int(before[uid].get("SEQUENCE", 0))
+    assert reminders(session_id=first.id) == []
+
+    client.post(url, data={"restore": "1"})
+    restored = vevents(parse(get_calendar(client, f"/courses/{course.id}/calendar.ics").data)[0])
+    assert str(restored[uid].get("STATUS", "CONFIRMED")) != "CANCELLED"
+    assert db.session.scalar(select(Session.cancelled_at).where(Session.id == first.id)) is None
+    assert client.post(url).status_code == 302  # participants' calendars follow again
+
+    client.post("/logout")
+    login(client, participant)
+    assert client.post(url).status_code == 403

@@ -125,6 +125,8 @@ PERMISSIONS_TABLE = {
     "events.edit_question":           (LOGIN, 403,         403,         200,         200),
     # POST only; the event's one session is never deleted
     "events.delete_event_session":    (LOGIN, 403,         403,         AGENDA,      AGENDA),
+    # POST only; the world's session belongs to its course
+    "events.cancel_session":          (LOGIN, 403,         403,         SESSIONS,    SESSIONS),
     "events.delete_question":         (LOGIN, 403,         403,         QUESTIONS,   QUESTIONS),
     "events.move_question":           (LOGIN, 403,         403,         QUESTIONS,   QUESTIONS),
     # door check-in: organisers and the event's staff (the trainer is neither here); its JSON

@@ -117,6 +117,14 @@ def delete_session(event: Event, session: Session) -> None:
     db.session.commit()
 
 
+def set_session_cancelled(session: Session, cancelled: bool) -> None:
+    """Cancel a session or bring it back. It stays in calendars as STATUS:CANCELLED (so
+    clients remove it) and its pending reminders are dropped: both follow `cancelled_at`
+    through the session hooks of events.services.notifications."""
+    session.cancelled_at = utcnow() if cancelled else None
+    db.session.commit()
+
+
 # --- registration questions ----------------------------------------------------------------
 
 

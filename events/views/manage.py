@@ -15,6 +15,7 @@ from webapp.forms import ConfirmForm
 from webapp.models import Role
 from webapp.permissions import roles_required
 from webapp.timezones import to_local, to_utc
+from webapp.views import safe_next
 
 
 def _managed_event(event_id: int) -> Event:
@@ -175,6 +176,23 @@ def delete_event_session(event_id: int, event_session_id: int):
         else:
             flash(_("Session deleted."))
     return redirect(url_for("events.event_sessions", event_id=event.id))
+
+
+@bp.route("/manage/sessions/<int:session_id>/cancel", methods=["POST"])
+@roles_required(Role.ORGANISER)
+def cancel_session(session_id: int):
+    """Cancel or restore one session of an event or a course (`restore=1`)."""
+    session = db.get_or_404(Session, session_id)
+    if ConfirmForm().validate_on_submit():
+        restore = request.form.get("restore") == "1"
+        editing.set_session_cancelled(session, cancelled=not restore)
+        flash(_("Session restored.") if restore else _("Session cancelled."))
+    back = (
+        url_for("courses.manage_sessions", course_id=session.event_id)
+        if session.event.kind == "course"
+        else url_for("events.event_sessions", event_id=session.event_id)
+    )
+    return redirect(safe_next(back))
 
 
 # --- registration questions ----------------------------------------------------------------
