@@ -109,7 +109,7 @@ PERMISSIONS_TABLE = {
     "events.ticket_calendar":         (200,   200,         200,         200,         200),
     # calendars: public like the pages; the personal feed's token is its credential
     "events.event_calendar":          (200,   200,         200,         200,         200),
-    "events.course_calendar":         (200,   200,         200,         200,         200),
+    "courses.course_calendar":        (200,   200,         200,         200,         200),
     "events.personal_calendar":       (200,   200,         200,         200,         200),
     "events.api_events":              (200,   200,         200,         200,         200),
     "events.api_event":               (200,   200,         200,         200,         200),

@@ -184,18 +184,6 @@ def save_programme(programme: Programme | None, title: str, description: str) ->
     return programme
 
 
-def save_session(
-    session: Session | None, course: Course, starts_at: datetime, ends_at: datetime, room: str
-) -> Session:
-    session = session or Session(event_id=course.id)
-    session.starts_at = starts_at
-    session.ends_at = ends_at
-    session.room = room.strip() or None
-    db.session.add(session)
-    db.session.commit()
-    return session
-
-
 def delete_session(session: Session) -> None:
     db.session.delete(session)
     db.session.commit()

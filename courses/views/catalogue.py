@@ -8,7 +8,8 @@ from courses import services
 from courses.forms import CatalogueForm
 from courses.views import bp, is_staff_of, visible_course
 from events.models import RegistrationStatus
-from events.services import listing, seats
+from events.services import calendars, listing, seats
+from events.views.calendars import calendar_response
 from webapp.extensions import db
 from webapp.forms import ConfirmForm
 from webapp.models import Role
@@ -111,3 +112,9 @@ def my_learning():
         rows=services.my_learning(current_user),
         teaching=services.courses_taught_by(current_user) if has_role(Role.TRAINER) else [],
     )
+
+
+@bp.route("/courses/<int:course_id>/calendar.ics")
+def course_calendar(course_id: int):
+    course = visible_course(course_id)
+    return calendar_response(calendars.event_calendar(course), f"course-{course.id}.ics")

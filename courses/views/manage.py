@@ -13,6 +13,7 @@ from courses.models import Course, Programme
 from courses.views import bp
 from events.forms.manage import SessionForm
 from events.models import Session
+from events.services import editing
 from webapp.extensions import db
 from webapp.forms import ConfirmForm
 from webapp.models import Role, User, UserRole
@@ -135,7 +136,7 @@ def _save_session(session: Session | None, course: Course, form: SessionForm) ->
     zone = course.timezone
     starts = to_utc(datetime.combine(form.date.data, form.starts.data), zone)
     ends = to_utc(datetime.combine(form.date.data, form.ends.data), zone)
-    services.save_session(session, course, starts, ends, form.room.data or "")
+    editing.save_session(course, session, starts, ends, form.room.data or "")
 
 
 @bp.route("/manage/sessions/<int:session_id>", methods=["GET", "POST"])

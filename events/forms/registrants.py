@@ -5,18 +5,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
-    EmailField,
     Field,
     SelectField,
     SelectMultipleField,
     StringField,
-    TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from events.forms.registration import strip_spaces
+from events.forms.registration import email_field, full_name_field, phone_field
 from events.models import (
     STATUS_LABELS,
     Event,
@@ -32,7 +30,7 @@ from events.services.registrants import (
     RegistrantFilter,
     answer_options,
 )
-from events.services.registration import PHONE, parse_number, stored_answer
+from events.services.registration import parse_number, stored_answer
 
 ANY = ("", _l("Any"))
 
@@ -98,18 +96,9 @@ class RegistrantForm(FlaskForm):
     """An organiser's edit of a registration; `registrant_form` adds a field a question.
     Required questions are not enforced here: the organiser fills in what they know."""
 
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(
-        _l("E-mail"), filters=[strip_spaces], validators=[DataRequired(), Email(), Length(max=254)]
-    )
-    phone = TelField(
-        _l("Phone"),
-        validators=[
-            Optional(),
-            Length(max=30),
-            Regexp(PHONE, message=_l("Digits, spaces, brackets and dashes only, please.")),
-        ],
-    )
+    full_name = full_name_field()
+    email = email_field()
+    phone = phone_field()
 
     def question_fields(self) -> list[tuple[Question, Field]]:
         return [(question, self[f"question_{question.id}"]) for question in self._questions]

@@ -28,12 +28,19 @@ from webapp.forms import _strip as strip_spaces
 from webapp.models import User
 
 
-class RegistrationForm(OrganisationForm):
-    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(
+# The person's fields, shared by the public form and the organiser's edit.
+def full_name_field() -> StringField:
+    return StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+
+
+def email_field() -> EmailField:
+    return EmailField(
         _l("E-mail"), filters=[strip_spaces], validators=[DataRequired(), Email(), Length(max=254)]
     )
-    phone = TelField(
+
+
+def phone_field() -> TelField:
+    return TelField(
         _l("Phone"),
         validators=[
             Optional(),
@@ -41,6 +48,12 @@ class RegistrationForm(OrganisationForm):
             Regexp(PHONE, message=_l("Digits, spaces, brackets and dashes only, please.")),
         ],
     )
+
+
+class RegistrationForm(OrganisationForm):
+    full_name = full_name_field()
+    email = email_field()
+    phone = phone_field()
     consent = BooleanField(
         _l("I consent to the processing of my personal data"),
         validators=[DataRequired(message=_l("Consent is required to register."))],

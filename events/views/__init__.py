@@ -3,11 +3,11 @@ tickets), `manage` (editing events), `registrants` (the organiser's list, export
 `checkin` (the door page and the check-in API), `calendars` (the .ics files and feeds),
 `messages` (writing to registrants)."""
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, make_response, render_template
 from flask_login import current_user
 
-from events.models import Event
-from events.services import access
+from events.models import Event, Registration
+from events.services import access, listing, tickets
 from webapp.extensions import db
 
 bp = Blueprint(
@@ -33,6 +33,24 @@ def event_for_checkin_staff(event_id: int) -> Event:
     if not access.can_check_in(current_user, event):
         abort(403)
     return event
+
+
+def visible_event(event_id: int) -> Event:
+    """An outreach event that is published, or a draft for those who may manage it."""
+    event = db.session.get(Event, event_id)
+    if event is None or event.kind != listing.OUTREACH:
+        abort(404)
+    if not event.is_published and not access.can_manage(current_user, event):
+        abort(404)
+    return event
+
+
+def ticket_or_404(secret: str) -> Registration:
+    """The registration of a ticket secret, or a friendly 404 page."""
+    registration = tickets.find_ticket(secret)
+    if registration is None:
+        abort(make_response(render_template("events/ticket_not_found.html"), 404))
+    return registration
 
 
 # The modules register their routes on `bp` when imported.

@@ -1,12 +1,11 @@
-"""Calendar files: an event's, a course's, a ticket's, and a person's feed. Every answer
+"""Calendar files: an event's, a ticket's, and a person's feed (a course's is served by
+courses/, with the same `calendar_response`). Every answer
 carries an ETag and Last-Modified, and a client that has the current version gets a 304."""
 
 from flask import Response, abort, request
 
-from courses.views import visible_course
 from events.services import calendars
-from events.views import bp
-from events.views.public import _ticket_or_404, _visible_event
+from events.views import bp, ticket_or_404, visible_event
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
@@ -15,7 +14,7 @@ for helper in (calendars.webcal_url, calendars.google_calendar_url, calendars.ya
     bp.add_app_template_global(helper)
 
 
-def _calendar_response(feed: calendars.Feed, filename: str) -> Response:
+def calendar_response(feed: calendars.Feed, filename: str) -> Response:
     response = Response(feed.body, content_type=CALENDAR_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Clients poll feeds: they must ask again, and get a 304 when nothing changed.
@@ -28,21 +27,15 @@ def _calendar_response(feed: calendars.Feed, filename: str) -> Response:
 
 @bp.route("/events/<int:event_id>/calendar.ics")
 def event_calendar(event_id: int):
-    event = _visible_event(event_id)
-    return _calendar_response(calendars.event_calendar(event), f"event-{event.id}.ics")
-
-
-@bp.route("/courses/<int:course_id>/calendar.ics")
-def course_calendar(course_id: int):
-    course = visible_course(course_id)
-    return _calendar_response(calendars.event_calendar(course), f"course-{course.id}.ics")
+    event = visible_event(event_id)
+    return calendar_response(calendars.event_calendar(event), f"event-{event.id}.ics")
 
 
 @bp.route("/t/<secret>/calendar.ics")
 def ticket_calendar(secret: str):
-    registration = _ticket_or_404(secret)
+    registration = ticket_or_404(secret)
     feed = calendars.ticket_calendar(registration)
-    return _calendar_response(feed, f"event-{registration.event_id}.ics")
+    return calendar_response(feed, f"event-{registration.event_id}.ics")
 
 
 @bp.route("/calendar/<feed_token>.ics")
@@ -50,4 +43,4 @@ def personal_calendar(feed_token: str):
     user = calendars.user_for_feed(feed_token)
     if user is None:
         abort(404)
-    return _calendar_response(calendars.personal_calendar(user), "tropa.ics")
+    return calendar_response(calendars.personal_calendar(user), "tropa.ics")

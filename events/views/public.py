@@ -3,11 +3,9 @@ public JSON API."""
 
 from flask import (
     Response,
-    abort,
     current_app,
     flash,
     jsonify,
-    make_response,
     redirect,
     render_template,
     request,
@@ -22,7 +20,7 @@ from events.forms.registration import RegistrationForm, registration_form
 from events.models import Event, Registration, RegistrationStatus
 from events.services import access, listing, seats, tickets
 from events.services import registration as registration_service
-from events.views import bp
+from events.views import bp, ticket_or_404, visible_event
 from webapp.extensions import db
 from webapp.forms import ConfirmForm
 
@@ -30,16 +28,6 @@ from webapp.forms import ConfirmForm
 # submission of the form leads back to the ticket, as it does for the account that owns it.
 MY_REGISTRATIONS = "my_registrations"
 REMEMBERED = 20
-
-
-def _visible_event(event_id: int) -> Event:
-    """An outreach event that is published, or a draft for those who may manage it."""
-    event = db.session.get(Event, event_id)
-    if event is None or event.kind != listing.OUTREACH:
-        abort(404)
-    if not event.is_published and not access.can_manage(current_user, event):
-        abort(404)
-    return event
 
 
 # --- list and event page -------------------------------------------------------------------
@@ -59,7 +47,7 @@ def event_list():
 
 @bp.route("/events/<int:event_id>", methods=["GET", "POST"])
 def event_page(event_id: int):
-    event = _visible_event(event_id)
+    event = visible_event(event_id)
     summary = listing.summarise([event])[0]
     user = current_user if current_user.is_authenticated else None
     mine = registration_service.my_registration(event, user, session.get(MY_REGISTRATIONS, []))
@@ -149,16 +137,9 @@ def _keep_tickets_private(response: Response) -> Response:
     return response
 
 
-def _ticket_or_404(secret: str) -> Registration:
-    registration = tickets.find_ticket(secret)
-    if registration is None:
-        abort(make_response(render_template("events/ticket_not_found.html"), 404))
-    return registration
-
-
 @bp.route("/t/<secret>")
 def ticket(secret: str):
-    registration = _ticket_or_404(secret)
+    registration = ticket_or_404(secret)
     url = tickets.ticket_url(registration.ticket_secret)
     return render_template(
         "events/ticket.html",
@@ -174,7 +155,7 @@ def ticket(secret: str):
 @bp.route("/t/<secret>/cancel", methods=["GET", "POST"])
 def cancel_ticket(secret: str):
     """A confirmation page, then the cancellation: a place freed goes to the waiting list."""
-    registration = _ticket_or_404(secret)
+    registration = ticket_or_404(secret)
     if not tickets.may_cancel(registration):
         flash(_("This registration cannot be cancelled any more."), "warning")
         return redirect(url_for("events.ticket", secret=registration.ticket_secret))
@@ -197,21 +178,21 @@ def _download(body, mimetype: str, filename: str, inline: bool = True) -> Respon
 
 @bp.route("/t/<secret>/qr.png")
 def ticket_qr_png(secret: str):
-    registration = _ticket_or_404(secret)
+    registration = ticket_or_404(secret)
     png = tickets.qr_png(tickets.ticket_url(registration.ticket_secret))
     return _download(png, "image/png", f"ticket-{registration.event_id}.png")
 
 
 @bp.route("/t/<secret>/qr.svg")
 def ticket_qr_svg(secret: str):
-    registration = _ticket_or_404(secret)
+    registration = ticket_or_404(secret)
     svg = tickets.qr_svg(tickets.ticket_url(registration.ticket_secret))
     return _download(svg, "image/svg+xml", f"ticket-{registration.event_id}.svg")
 
 
 @bp.route("/t/<secret>/ticket.pdf")
 def ticket_pdf(secret: str):
-    registration = _ticket_or_404(secret)
+    registration = ticket_or_404(secret)
     pdf = tickets.ticket_pdf(registration)
     return _download(pdf, "application/pdf", f"ticket-{registration.event_id}.pdf")
 

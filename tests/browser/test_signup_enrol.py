@@ -113,6 +113,7 @@ def test_catalogue_on_a_phone(open_page, make_course, shots_dir):
     catalogue_link.tap()
 
     expect(page).to_have_url(re.compile(r"/courses/$"))
+    page.wait_for_load_state("load")  # measured with the stylesheets applied, not before
     assert page_width(page) <= 360
     page.fill("#q", "аудит")
     page.locator("form[role=search] button[type=submit]").tap()
