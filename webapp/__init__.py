@@ -72,6 +72,14 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.register_blueprint(events_bp)
     app.register_blueprint(courses_bp)
 
+    from certificates.views import bp as certificates_bp
+    from projects.views import bp as projects_bp
+    from reports.views import bp as reports_bp
+
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(projects_bp)
+    app.register_blueprint(reports_bp)
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
