@@ -9,7 +9,8 @@ run changes nothing: the demo admin's account marks the data as loaded. The outr
 
 import enum
 import random
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -820,6 +821,14 @@ class DemoSummary:
     enrolments: int = 0
     events: int = 0
     event_registrations: int = 0
+    # one line per later package's demo (certificates, projects), for the command to print
+    extra: list[str] = field(default_factory=list)
+
+
+# Later packages (certificates, projects) add their demo data after the courses' and
+# events': each appends a callable at import time that loads its part and returns a line
+# describing it. Courses cannot import them (dependencies point one way).
+DEMO_EXTENSIONS: list[Callable[[], str]] = []
 
 
 @dataclass(frozen=True)
@@ -865,6 +874,7 @@ def load_demo_data() -> DemoSummary:
     _add_attendance(rng, course_ids)
     events = _add_events(event_users, door_staff_id, today)
     add_demo_learning(rng, course_ids)
+    extra = [load_extension() for load_extension in DEMO_EXTENSIONS]
     return DemoSummary(
         created=True,
         programmes=len(programmes),
@@ -874,6 +884,7 @@ def load_demo_data() -> DemoSummary:
         enrolments=enrolments,
         events=events.events,
         event_registrations=events.registrations,
+        extra=extra,
     )
 
 

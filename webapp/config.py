@@ -42,6 +42,10 @@ def load_config(instance_path: Path) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "TROPA_TIMEZONE": os.environ.get("TROPA_TIMEZONE", "Europe/Moscow"),
         "TROPA_BASE_URL": os.environ.get("TROPA_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # the issuer printed on certificates and named in their signed credentials
+        "TROPA_CENTRE_NAME": os.environ.get(
+            "TROPA_CENTRE_NAME", "Центр поддержки социальных проектов Новгородской области"
+        ),
         "TROPA_POLICY_VERSION": os.environ.get("TROPA_POLICY_VERSION", "2026-01"),
         "TROPA_PASSWORD_RESET_MAX_AGE": int(os.environ.get("TROPA_PASSWORD_RESET_MAX_AGE", "3600")),
         # Door check-in opens this long before a session starts, and closes at its end.

@@ -10,6 +10,7 @@ count. The first time all rules are met the date is recorded (CourseCompletion.c
 and kept; the certificates issue reads it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +25,10 @@ from webapp.models import User
 from webapp.types import utcnow
 
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+
+# Called with the completions reached just now, in the transaction that records them
+# (certificates issues its certificates here, exactly once, in the same commit).
+on_completed: list[Callable[[list[CourseCompletion]], None]] = []
 _NAMED_AT_MOST = 3  # missing items named in a reason; the rest are counted
 
 
@@ -132,6 +137,9 @@ def completion_states(
             newly_complete.append(record)
         states[registration.id] = state
     if newly_complete:
+        db.session.flush()
+        for listener in on_completed:
+            listener(newly_complete)
         db.session.commit()
     return states
 

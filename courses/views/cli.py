@@ -30,6 +30,8 @@ def demo_data():
                 registrations=summary.event_registrations,
             )
         )
+        for line in summary.extra:
+            click.echo(line)
     else:
         click.echo(_("Demo data is already there: nothing changed."))
     click.echo(_("Demo logins (password: %(password)s):", password=demo.DEMO_PASSWORD))

@@ -16,6 +16,7 @@ decision before it takes the write lock, so the lock is held for a few statement
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -81,6 +82,10 @@ REFUSED_STATUSES = {
 }
 PRESENT = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 NONCE_MAX_LENGTH = 100
+
+# Called with (registration_id, event_id) whenever a person is marked present or late, in
+# the check-in's transaction (certificates issues participation certificates here).
+on_attended: list[Callable[[int, int], None]] = []
 
 _SECRET_IN_TEXT = re.compile(rf"(?:/t/)?([{SECRET_ALPHABET}]{{26,40}})/?$")
 
@@ -429,6 +434,9 @@ def _write_mark(
     else:
         attendance_id = existing.id
         db.session.execute(update(Attendance).where(Attendance.id == existing.id).values(values))
+    if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
+        for listener in on_attended:
+            listener(person_id, scan.event_id)
     db.session.execute(
         insert(AttendanceChange).values(
             registration_id=person_id,
