@@ -166,9 +166,10 @@ class Getter:
     """GET one path over a kept-alive connection per thread; http.client is light enough
     that the client does not eat the CPU the server needs."""
 
-    def __init__(self, base_url: str, path: str):
+    def __init__(self, base_url: str, path: str, headers: dict[str, str] | None = None):
         parts = urlsplit(base_url)
         self.host, self.port, self.path = parts.hostname, parts.port, path
+        self.headers = headers or {}  # e.g. a signed-in session's Cookie
         self.local = threading.local()
 
     def __call__(self, _number: int) -> int:
@@ -178,7 +179,7 @@ class Getter:
                 self.host, self.port, timeout=60
             )
         try:
-            connection.request("GET", self.path)
+            connection.request("GET", self.path, headers=self.headers)
             response = connection.getresponse()
             response.read()
             return response.status

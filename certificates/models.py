@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from events.models import Event, Registration
@@ -26,11 +26,13 @@ class TemplateKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return str(
-            {"course": _l("Certificate of completion"), "event": _l("Certificate of participation")}[
-                self.value
-            ]
-        )
+        return str(TEMPLATE_KIND_LABELS[self])
+
+
+TEMPLATE_KIND_LABELS = {
+    TemplateKind.COURSE: _l("Certificate of completion"),
+    TemplateKind.EVENT: _l("Certificate of participation"),
+}
 
 
 class CertificateTemplate(db.Model):
@@ -38,6 +40,16 @@ class CertificateTemplate(db.Model):
     upload) and a JSON layout of fields placed on it (see certificates.rendering)."""
 
     __tablename__ = "certificate_templates"
+    # one default per kind, even when two first uses create it at the same moment
+    __table_args__ = (
+        Index(
+            "uq_certificate_templates_default_kind",
+            "kind",
+            unique=True,
+            postgresql_where=text("is_default"),
+            sqlite_where=text("is_default"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -52,6 +64,54 @@ class CertificateTemplate(db.Model):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    assets: Mapped[list["CertificateAsset"]] = relationship(
+        back_populates="template", cascade="all, delete-orphan", order_by="CertificateAsset.id"
+    )
+    versions: Mapped[list["CertificateTemplateVersion"]] = relationship(
+        back_populates="template",
+        cascade="all, delete-orphan",
+        order_by="CertificateTemplateVersion.version",
+    )
+
+
+class CertificateTemplateVersion(db.Model):
+    """A template's design as it was at one version, written when that version became
+    current: an issued certificate is printed with the version it recorded, so editing the
+    template never changes a certificate already issued. Its files (the background, the
+    signature images its layout names) are kept while a version names them."""
+
+    __tablename__ = "certificate_template_versions"
+    __table_args__ = (UniqueConstraint("template_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("certificate_templates.id", ondelete="CASCADE")
+    )
+    version: Mapped[int]
+    landscape: Mapped[bool] = mapped_column(Boolean)
+    layout: Mapped[dict] = mapped_column(JSON)
+    background_storage_name: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    template: Mapped[CertificateTemplate] = relationship(back_populates="versions")
+
+
+class CertificateAsset(db.Model):
+    """An image uploaded for a template (a signature); a layout field names it by its
+    storage name, and only the template's own assets may be named."""
+
+    __tablename__ = "certificate_assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("certificate_templates.id", ondelete="CASCADE"), index=True
+    )
+    storage_name: Mapped[str] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    template: Mapped[CertificateTemplate] = relationship(back_populates="assets")
 
 
 class EventCertificates(db.Model):
@@ -142,9 +202,7 @@ class CertificateBatch(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
-    requested_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     state: Mapped[BatchState] = mapped_column(EnumText(BatchState), default=BatchState.RUNNING)
     registration_ids: Mapped[list] = mapped_column(JSON)  # the eligible, fixed at the start
     done: Mapped[int] = mapped_column(default=0)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from courses.demo_learning import add_demo_learning
@@ -32,7 +32,7 @@ from events.models import (
 from events.services import checkin, seats
 from webapp.extensions import db
 from webapp.models import MUNICIPALITIES, Organisation, OrganisationType, Role, User, UserRole
-from webapp.services import find_user, hash_password, search_key, with_check_digits
+from webapp.services import find_user, hash_password, latin, search_key, with_check_digits
 from webapp.types import utcnow
 
 DEMO_PASSWORD = "tropa-demo"  # noqa: S105  printed for everyone: it guards only demo data
@@ -120,15 +120,6 @@ SURNAMES = [
 
 MOBILE_CODES = ["911", "921", "950", "952", "960", "963", "981", "996"]
 
-# Enough transliteration for e-mail addresses; the hard and soft signs are dropped.
-_LATIN = str.maketrans({
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
-    "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
-    "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
-    "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
-    "я": "ya",
-})  # fmt: skip
-
 
 def _feminine(surname: str) -> str:
     if surname.endswith(("ов", "ев", "ёв", "ин", "ын")):
@@ -136,10 +127,6 @@ def _feminine(surname: str) -> str:
     if surname.endswith("ий"):
         return surname[:-2] + "ая"
     return surname
-
-
-def _latin(text: str) -> str:
-    return text.lower().translate(_LATIN)
 
 
 @dataclass(frozen=True)
@@ -163,7 +150,7 @@ def _random_people(rng: random.Random, count: int) -> list[Person]:
         people.append(
             Person(
                 full_name=f"{surname} {first_name} {patronymic}",
-                email=f"{_latin(first_name[0])}.{_latin(surname)}@{domain}",
+                email=f"{latin(first_name[0])}.{latin(surname)}@{domain}".lower(),
             )
         )
     return people
@@ -874,6 +861,7 @@ def load_demo_data() -> DemoSummary:
     _add_attendance(rng, course_ids)
     events = _add_events(event_users, door_staff_id, today)
     add_demo_learning(rng, course_ids)
+    _spread_registration_dates(random.Random(f"{SEED}-dates"))
     extra = [load_extension() for load_extension in DEMO_EXTENSIONS]
     return DemoSummary(
         created=True,
@@ -886,6 +874,30 @@ def load_demo_data() -> DemoSummary:
         event_registrations=events.registrations,
         extra=extra,
     )
+
+
+def _spread_registration_dates(rng: random.Random) -> None:
+    """People register over the weeks before an event, not all at the moment the demo is
+    loaded: the reports' "registrations per month" then looks like a real centre's."""
+    first_starts = dict(
+        db.session.execute(
+            select(Session.event_id, func.min(Session.starts_at)).group_by(Session.event_id)
+        ).all()
+    )
+    now = utcnow()
+    dates = [
+        {
+            "id": registration_id,
+            "created_at": min(now, first_starts[event_id]) - timedelta(days=rng.uniform(1, 90)),
+        }
+        for registration_id, event_id in db.session.execute(
+            select(Registration.id, Registration.event_id)
+        )
+        if event_id in first_starts
+    ]
+    if dates:
+        db.session.execute(update(Registration), dates)
+    db.session.commit()
 
 
 def _add_events(users: list[DemoPerson], door_staff_id: int, today: date) -> DemoEventsSummary:

@@ -9,7 +9,18 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from webapp.extensions import db
@@ -201,6 +212,12 @@ class Registration(db.Model):
     __table_args__ = (
         UniqueConstraint("event_id", "email"),
         Index("ix_registrations_event_status_queue", "event_id", "status", "queue_number"),
+        Index(
+            "ix_registrations_ticket_mail_due",
+            "id",
+            postgresql_where=text("ticket_mail_due"),
+            sqlite_where=text("ticket_mail_due"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -226,6 +243,10 @@ class Registration(db.Model):
     # search_key() of the name, e-mail and phone (also as bare digits), for the registrant
     # list's search: the same on SQLite and PostgreSQL. Kept up to date by the model itself.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Set by bulk imports, which skip the mail of registering one by one: the mail worker
+    # sends such a registration its ticket and schedules its reminders, then clears it
+    # (events.services.notifications.mail_imported_tickets).
+    ticket_mail_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     event: Mapped[Event] = relationship()
     user: Mapped[User | None] = relationship()

@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=.venv/bin/python
-BENCHMARKS=(bench.bench_catalogue bench.bench_enrolment bench.bench_checkin)
+BENCHMARKS=(bench.bench_catalogue bench.bench_enrolment bench.bench_checkin bench.bench_self_scan
+  bench.bench_progress_grid bench.bench_feed bench.bench_dashboard
+  bench.bench_certificates)
 
 echo "=== SQLite ==="
 for benchmark in "${BENCHMARKS[@]}"; do

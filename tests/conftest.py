@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from flask_migrate import upgrade
 from sqlalchemy import event, text
 
@@ -104,6 +105,21 @@ def app_ctx(app):
 @pytest.fixture
 def client(app_ctx):
     return app_ctx.test_client()
+
+
+@pytest.fixture
+def english_messages(app_ctx):
+    """Messages made outside a page (services, the CLI) in English, so assertions hold
+    whatever the Russian catalogue says (outside a request the default is Russian)."""
+    with force_locale("en"):
+        yield
+
+
+@pytest.fixture
+def english(client, english_messages):
+    """The test client's pages in English too (GET /lang/en), and messages as above."""
+    client.get("/lang/en")
+    return client
 
 
 # What a second app inherits from the session app: same database, same test switches.

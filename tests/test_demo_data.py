@@ -5,11 +5,14 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext
 from sqlalchemy import func, select
 
+from certificates.models import Certificate, EventCertificates, TemplateKind
 from courses import demo
-from courses.models import Course, Direction, Level, Programme
+from courses.models import Course, CourseCompletion, Direction, Level, Programme
 from courses.services import my_learning
-from events.models import RegistrationStatus, Visibility
+from events.models import Attendance, RegistrationStatus, Session, Visibility
 from events.services import seats
+from projects import services as project_services
+from projects.models import LevelDecision, Project, ProjectStep
 from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType, Role, User, UserRole
 from webapp.services import authenticate, find_user, inn_error, search_key
@@ -110,6 +113,59 @@ def test_people_and_organisations_are_complete_and_valid(app_ctx):
     for role, email in demo.DEMO_LOGINS:
         user = authenticate(email, demo.DEMO_PASSWORD)
         assert user is not None and role in user.roles
+
+
+def test_projects_stand_on_every_level_with_joint_ones_mentors_and_a_roadmap(app_ctx):
+    run_demo_data(app_ctx)
+    projects = list(db.session.scalars(select(Project)))
+    assert 10 <= len(projects) <= 15
+    assert {project.level for project in projects} == {1, 2, 3}
+    joint = [project for project in projects if project.is_joint]
+    assert len(joint) >= 4 and all(project.partners for project in joint)
+    assert {project.level for project in joint} == {2, 3}
+    for project in projects:
+        assert project.mentor is not None and Role.TRAINER in project.mentor.roles
+        assert project.consultations and project.milestones
+        assert all(m.due_on >= project.started_on for m in project.milestones)
+        below = [step for step in project.steps if step.level < project.level]
+        assert all(step.done_at for step in below)
+        decisions = [(d.from_level, d.to_level) for d in project.level_decisions]
+        assert decisions == [(level, level + 1) for level in range(1, project.level)]
+    overdue = project_services.overdue_counts([project.id for project in projects])
+    assert 1 <= len(overdue) < len(projects)
+    assert db.session.scalar(select(func.count(LevelDecision.id))) >= 5
+    assert db.session.scalar(
+        select(func.count(ProjectStep.id)).where(ProjectStep.course_id.isnot(None))
+    )
+    # The participant login leads a project.
+    assert project_services.projects_of(find_user(demo.PARTICIPANT))
+
+
+def test_completed_courses_and_a_past_event_hold_certificates(app_ctx):
+    run_demo_data(app_ctx)
+    certificates = list(db.session.scalars(select(Certificate)))
+    of_courses = [c for c in certificates if c.kind == TemplateKind.COURSE]
+    of_events = [c for c in certificates if c.kind == TemplateKind.EVENT]
+    # everyone who completed a course holds its certificate, exactly one
+    completed = db.session.scalars(
+        select(CourseCompletion.registration_id).where(CourseCompletion.completed_at.isnot(None))
+    ).all()
+    assert completed and sorted(completed) == sorted(c.registration_id for c in of_courses)
+    (revoked,) = [c for c in certificates if c.revoked]
+    assert revoked.kind == TemplateKind.COURSE and revoked.revoked_reason
+    # the past event that issues them: everyone present or late holds one
+    (event_id,) = {c.event_id for c in of_events}
+    assert db.session.get(EventCertificates, event_id).enabled
+    attended = db.session.scalars(
+        select(Attendance.registration_id.distinct())
+        .join(Session, Session.id == Attendance.session_id)
+        .where(Session.event_id == event_id)
+    ).all()
+    assert len(attended) > 10 and sorted(attended) == sorted(c.registration_id for c in of_events)
+    assert len({c.serial for c in certificates}) == len(certificates)
+    # the participant login holds a valid certificate of completion
+    mine = [c for c in of_courses if c.user_id == find_user(demo.PARTICIPANT).id]
+    assert mine and not any(c.revoked for c in mine)
 
 
 def test_a_second_run_changes_nothing_and_prints_the_logins_again(app_ctx):

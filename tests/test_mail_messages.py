@@ -221,3 +221,32 @@ def test_an_organiser_writes_to_the_checked_in_registrants_with_a_preview(client
     everyone = {**form, "status": "", "checked_in": "", "send": "y"}
     client.post(url, data=everyone)
     assert sorted(m["To"] for m in mailbox()) == [f"p{n}@example.org" for n in range(3)]
+
+
+def test_people_added_by_an_import_get_their_ticket_and_reminders_from_the_worker(mailbox):
+    """The import renders no mail under its lock; the worker sends each imported person their
+    ticket once, confirmed with the QR code, waitlisted with their place, and schedules the
+    confirmed ones' reminders."""
+    from events.services.registrants import import_registrants
+    from tests.test_registrants import HEADER, csv_bytes, people_rows
+
+    event = make_event(capacity=2, sessions=2, starts_in=timedelta(days=3))
+    report = import_registrants(event.id, csv_bytes([HEADER, *people_rows(3)]))
+    assert report.registered == 3
+    assert not reminders(), "nothing is rendered inside the import"
+
+    arrived = mailbox()
+    assert sorted(message["To"] for message in arrived) == [
+        "u0@example.org",
+        "u1@example.org",
+        "u2@example.org",
+    ]
+    by_address = {message["To"]: message for message in arrived}
+    confirmed = {part.get_filename() for part in by_address["u0@example.org"].iter_attachments()}
+    assert confirmed == {"ticket.png", "event.ics"}
+    assert "1" in by_address["u2@example.org"].get_body(("plain",)).get_content()
+    # two sessions × two reminders for each of the two confirmed people, none for the third
+    assert len(reminders()) == 8
+    assert {m.recipient for m in reminders()} == {"u0@example.org", "u1@example.org"}
+    assert mailbox() == [], "a second round sends nothing again"
+    assert notifications.mail_imported_tickets() == 0

@@ -20,8 +20,11 @@ from werkzeug.routing import Rule
 from courses import services as course_services
 from events.models import Event, Question, Session
 from events.services import calendars, seats
+from tests.certificate_templates_support import certificate_templates_world
+from tests.certificates_support import certificates_world
 from tests.conftest import make_user
 from tests.materials_support import materials_world
+from tests.projects_support import projects_world
 from webapp.extensions import db
 from webapp.models import OutboxMessage, Role, User
 from webapp.services import password_reset_token
@@ -41,7 +44,19 @@ MATERIALS = "/courses/{course_id}/materials"
 MATERIAL = "/courses/{course_id}/materials/{material_id}"
 PROGRESS = "/manage/courses/{course_id}/progress"
 ANSWERS = "/manage/courses/{course_id}/answers"
-NOT_ROUTES = {"static", "bootstrap.static", "events.static"}  # files, not pages
+EVENT_CERTIFICATES = "/events/{event_id}/certificates"
+COURSE_CERTIFICATES = "/events/{course_id}/certificates"
+PROJECT = "/projects/{project_id}"
+STEPS = "/manage/programmes/{programme_id}/steps"
+TEMPLATES = "/certificates/templates/"
+TEMPLATE = "/certificates/templates/{template_id}"
+NOT_ROUTES = {  # files, not pages
+    "static",
+    "bootstrap.static",
+    "events.static",
+    "reports.static",
+    "certificates.static",
+}
 
 # The participant is enrolled in the course and the trainer teaches it.
 # fmt: off
@@ -180,6 +195,71 @@ PERMISSIONS_TABLE = {
     "webapp.create_api_token":        (LOGIN, 403,         200,         200,         200),
     "webapp.revoke_api_token":        (LOGIN, "/profile",  "/profile",  "/profile",  "/profile"),
     "webapp.reset_calendar_feed":     (LOGIN, "/profile",  "/profile",  "/profile",  "/profile"),
+    # issuing certificates: organisers, and a course's own trainers for the course; the
+    # world's event does not issue certificates, its course does (the participant has one);
+    # empty POSTs: the participant has not completed the course, the event issues none
+    "certificates.event_certificates": (LOGIN, 403,         403,         200,         200),
+    "certificates.issue_certificate":  (LOGIN, 403,         COURSE_CERTIFICATES, COURSE_CERTIFICATES, COURSE_CERTIFICATES),  # noqa: E501
+    "certificates.reissue_certificate": (LOGIN, 403,        COURSE_CERTIFICATES, COURSE_CERTIFICATES, COURSE_CERTIFICATES),  # noqa: E501
+    "certificates.revoke_certificate": (LOGIN, 403,         200,         200,         200),
+    "certificates.start_batch":       (LOGIN, 403,         403,         EVENT_CERTIFICATES, EVENT_CERTIFICATES),  # noqa: E501
+    # the course's unfinished bulk issue: a step runs, its ZIP is not there yet
+    "certificates.batch_page":        (LOGIN, 403,         200,         200,         200),
+    "certificates.batch_step":        (LOGIN, 403,         200,         200,         200),
+    "certificates.batch_zip":         (LOGIN, 403,         404,         404,         404),
+    # a certificate's PDF: its holder and those who manage its course
+    "certificates.certificate_pdf":   (LOGIN, 200,         200,         200,         200),
+    "certificates.my_certificates":   (LOGIN, 200,         200,         200,         200),
+    # a guest's certificate by the ticket's secret: the world's guest holds none
+    "certificates.ticket_certificate_pdf": (404, 404,         404,         404,         404),
+    # verification is public: the page, its JSON, the signed credential, the public key
+    "certificates.verify":            (200,   200,         200,         200,         200),
+    "certificates.verify_status":     (200,   200,         200,         200,         200),
+    "certificates.credential":        (200,   200,         200,         200,         200),
+    "certificates.jwks":              (200,   200,         200,         200,         200),
+    # certificate templates: organisers; empty forms are refused (400) or change nothing
+    # and go back to the editor or the list
+    "certificates.templates":         (LOGIN, 403,         403,         200,         200),
+    "certificates.new_template":      (LOGIN, 403,         403,         400,         400),
+    "certificates.edit_template":     (LOGIN, 403,         403,         200,         200),
+    "certificates.template_settings": (LOGIN, 403,         403,         400,         400),
+    "certificates.template_layout":   (LOGIN, 403,         403,         400,         400),
+    "certificates.template_preview":  (LOGIN, 403,         403,         200,         200),
+    "certificates.template_background_png": (LOGIN, 403,   403,         200,         200),
+    "certificates.template_background": (LOGIN, 403,       403,         TEMPLATE,    TEMPLATE),
+    "certificates.remove_background": (LOGIN, 403,         403,         TEMPLATE,    TEMPLATE),
+    "certificates.template_signature": (LOGIN, 403,        403,         TEMPLATE,    TEMPLATE),
+    "certificates.template_asset":    (LOGIN, 403,         403,         200,         200),
+    "certificates.duplicate_template": (LOGIN, 403,        403,         TEMPLATES,   TEMPLATES),
+    "certificates.delete_template":   (LOGIN, 403,         403,         TEMPLATES,   TEMPLATES),
+    "certificates.default_template":  (LOGIN, 403,         403,         TEMPLATES,   TEMPLATES),
+    # projects: the participant leads the world's project and the trainer mentors it; the
+    # team edits, the mentor ticks steps and logs consultations, organisers do everything;
+    # an empty POST changes nothing and goes back to the project
+    "projects.my_projects":           (LOGIN, 200,         200,         200,         200),
+    "projects.new_project":           (LOGIN, 200,         200,         200,         200),
+    "projects.project_page":          (LOGIN, 200,         200,         200,         200),
+    "projects.edit_project":          (LOGIN, 200,         403,         200,         200),
+    "projects.add_step":              (LOGIN, PROJECT,     403,         PROJECT,     PROJECT),
+    "projects.step_action":           (LOGIN, PROJECT,     403,         PROJECT,     PROJECT),
+    "projects.new_milestone":         (LOGIN, 200,         403,         200,         200),
+    "projects.edit_milestone":        (LOGIN, 200,         403,         200,         200),
+    "projects.delete_milestone":      (LOGIN, PROJECT,     403,         PROJECT,     PROJECT),
+    "projects.new_consultation":      (LOGIN, 200,         200,         200,         200),
+    "projects.roadmap_pdf":           (LOGIN, 200,         200,         200,         200),
+    "projects.roadmap_xlsx":          (LOGIN, 200,         200,         200,         200),
+    # level decisions, mentors, the board and the programmes' default steps: organisers
+    "projects.change_level":          (LOGIN, 403,         403,         200,         200),
+    "projects.set_mentor":            (LOGIN, 403,         403,         PROJECT,     PROJECT),
+    "projects.board":                 (LOGIN, 403,         403,         200,         200),
+    "projects.programme_steps":       (LOGIN, 403,         403,         200,         200),
+    "projects.programme_step":        (LOGIN, 403,         403,         STEPS,       STEPS),
+    # the monitoring dashboard, the lists behind its numbers and their exports: organisers
+    "reports.dashboard":              (LOGIN, 403,         403,         200,         200),
+    "reports.listing":                (LOGIN, 403,         403,         200,         200),
+    "reports.export_listing":         (LOGIN, 403,         403,         200,         200),
+    "reports.funder_workbook":        (LOGIN, 403,         403,         200,         200),
+    "reports.targets":                (LOGIN, 403,         403,         200,         200),
 }
 # fmt: on
 PERMISSIONS = {
@@ -219,7 +299,11 @@ def world(users, course) -> dict:
         "template": "events/mail/ticket",
         "code": "en",
         "fmt": "csv",
+        "indicator": "trained",
         **materials_world(course, registration),
+        **certificates_world(course, registration),
+        **certificate_templates_world(),
+        **projects_world(users, course),
     }
 
 

@@ -67,7 +67,7 @@ def test_catalogue_has_every_string_of_the_code(russian, tmp_path):
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "-q", "extract",
          "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-o", str(template),
-         "webapp", "events", "courses", "certificates"],
+         "webapp", "events", "courses", "certificates", "projects", "reports"],
         cwd=ROOT, check=True,
     )  # fmt: skip
     extracted = read_catalogue(template)

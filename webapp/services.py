@@ -37,6 +37,25 @@ def random_secret(bits: int = 130) -> str:
     return "".join(SECRET_ALPHABET[(number >> (5 * place)) & 31] for place in range(length))
 
 
+_LATIN = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+    "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+    "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+    "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
+    "я": "ya",
+})  # fmt: skip
+
+
+def latin(text: str) -> str:
+    """Russian transliterated letter by letter, capitals kept ("Щукин" → "Shchukin"); the
+    hard and soft signs are dropped. For file names and made-up e-mail addresses."""
+    letters = []
+    for char in text:
+        plain = char.lower().translate(_LATIN)
+        letters.append(plain.capitalize() if char.isupper() else plain)
+    return "".join(letters)
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 

@@ -7,13 +7,20 @@ from flask import current_app
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from courses.models import Course, Programme
+from courses.models import Course, Programme, course_trainers
 from events.models import Registration, RegistrationStatus, Session, Visibility
-from events.services import notifications, seats
+from events.services import calendars, notifications, seats
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import search_key
 from webapp.types import utcnow
+
+
+def _courses_taught(user: User) -> Select:
+    return select(course_trainers.c.course_id).where(course_trainers.c.user_id == user.id)
+
+
+calendars.taught_event_ids.append(_courses_taught)  # trainers' sessions in their feed
 
 
 @dataclass

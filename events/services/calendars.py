@@ -9,14 +9,14 @@ event's TZID and the matching VTIMEZONE.
 """
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 import icalendar
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import contains_eager
 
 from events.models import Event, Registration, RegistrationStatus, Session
@@ -138,19 +138,23 @@ def ticket_calendar(registration: Registration) -> Feed:
     )
 
 
-def personal_sessions_query(user: User):
-    """Every session of every event the user is confirmed in, or (courses) teaches."""
-    from courses.models import course_trainers
+# Callables giving a SELECT of the ids of events a user teaches, for the personal feed: the
+# courses package adds its trainers (events cannot import courses).
+taught_event_ids: list[Callable[[User], Select]] = []
 
+
+def personal_sessions_query(user: User):
+    """Every session of every event the user is confirmed in, or teaches."""
     confirmed = select(Registration.event_id).where(
         Registration.user_id == user.id, Registration.status == RegistrationStatus.CONFIRMED
     )
-    teaching = select(course_trainers.c.course_id).where(course_trainers.c.user_id == user.id)
+    in_feed = [Session.event_id.in_(confirmed)]
+    in_feed += [Session.event_id.in_(taught(user)) for taught in taught_event_ids]
     return (
         select(Session)
         .join(Session.event)
         .options(contains_eager(Session.event))
-        .where(or_(Session.event_id.in_(confirmed), Session.event_id.in_(teaching)))
+        .where(or_(*in_feed))
         .order_by(Session.starts_at, Session.id)
     )
 

@@ -20,9 +20,11 @@ from sqlalchemy.orm import attributes
 
 from events.models import Event, Registration, RegistrationStatus, Session
 from events.services import calendars, tickets
+from webapp.extensions import db
+from webapp.locking import write_transaction
 from webapp.mail import Attachment, send_mail
 from webapp.models import OutboxMessage, OutboxStatus
-from webapp.outbox import Preview, preview_sources
+from webapp.outbox import Preview, deferred_work, preview_sources
 from webapp.types import utcnow
 
 Status = RegistrationStatus
@@ -84,6 +86,38 @@ def tell_cancelled(registration: Registration) -> None:
         event=registration.event,
         event_url=calendars.event_url(registration.event),
     )
+
+
+# A batch is rendered inside the writer's transaction (on SQLite the one writer lock): small
+# batches keep check-ins waiting at most a moment.
+IMPORTED_BATCH = 25
+
+
+def mail_imported_tickets(limit: int = IMPORTED_BATCH) -> int:
+    """The ticket mail and the reminders of a batch of people an import added
+    (Registration.ticket_mail_due); returns how many were done, 0 when none is left.
+
+    Work for the mail worker (webapp.outbox.deferred_work): the rows are claimed with FOR
+    UPDATE SKIP LOCKED (the writer lock on SQLite), so several workers share the work and
+    nobody gets a ticket twice.
+    """
+    with write_transaction():
+        registrations = db.session.scalars(
+            select(Registration)
+            .where(Registration.ticket_mail_due)
+            .order_by(Registration.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for registration in registrations:
+            registration.ticket_mail_due = False
+            if registration.status != Status.CANCELLED:
+                tell_registered(registration)
+                reschedule_registration(db.session, registration)
+    return len(registrations)
+
+
+deferred_work.append(mail_imported_tickets)
 
 
 # --- reminders -----------------------------------------------------------------------------

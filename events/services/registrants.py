@@ -477,7 +477,7 @@ def import_registrants(event_id: int, file_bytes: bytes) -> ImportReport:
                 )
                 for person in first_rows.values()
             ]
-            result = seats.register_batch(event, newcomers)
+            result = seats.register_batch(event, newcomers, mail_tickets=True)
     except IntegrityError:
         # An organisation with one of the INNs was saved elsewhere (a profile) meanwhile;
         # the lock's transaction was rolled back whole.

@@ -347,7 +347,9 @@ class BatchResult:
     already_registered: int = 0  # skipped: that person is in already (or twice in the batch)
 
 
-def register_batch(event: Event, newcomers: Sequence[Newcomer]) -> BatchResult:
+def register_batch(
+    event: Event, newcomers: Sequence[Newcomer], mail_tickets: bool = False
+) -> BatchResult:
     """Register many people in the given order (an organiser's import) under the event lock
     the caller holds: `with event_lock(event.id) as event:`; its transaction commits.
 
@@ -356,7 +358,9 @@ def register_batch(event: Event, newcomers: Sequence[Newcomer]) -> BatchResult:
     registration is brought back, and a registration is linked to the account with its
     e-mail; the approval step is skipped: the organiser's list is the approval. New
     organisations are written only if a registered person names them. A few statements
-    whatever the size: the INSERTs go in batches.
+    whatever the size: the INSERTs go in batches. No mail is rendered here, under the lock:
+    with `mail_tickets` the mail worker sends the tickets and schedules the reminders after
+    the commit (notifications.mail_imported_tickets).
     """
     emails = list(dict.fromkeys(newcomer.email for newcomer in newcomers))
     accounts: dict[str, int] = {}
@@ -414,6 +418,7 @@ def register_batch(event: Event, newcomers: Sequence[Newcomer]) -> BatchResult:
             known.status = values["status"]
             known.queue_number = values["queue_number"]
             known.user_id = values["user_id"] or known.user_id
+            known.ticket_mail_due = mail_tickets
             continue
         new_rows.append(
             {
@@ -428,6 +433,7 @@ def register_batch(event: Event, newcomers: Sequence[Newcomer]) -> BatchResult:
                 "search_text": registration_search_text(
                     newcomer.full_name, newcomer.email, newcomer.phone
                 ),
+                "ticket_mail_due": mail_tickets,
             }
         )
     if new_rows:

@@ -37,6 +37,34 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate_templates'))
     )
+    with op.batch_alter_table('certificate_templates', schema=None) as batch_op:
+        batch_op.create_index('uq_certificate_templates_default_kind', ['kind'], unique=True, postgresql_where=sa.text('is_default'), sqlite_where=sa.text('is_default'))
+
+    op.create_table('certificate_template_versions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('template_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('landscape', sa.Boolean(), nullable=False),
+    sa.Column('layout', sa.JSON(), nullable=False),
+    sa.Column('background_storage_name', sa.String(length=64), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['template_id'], ['certificate_templates.id'], name=op.f('fk_certificate_template_versions_template_id_certificate_templates'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate_template_versions')),
+    sa.UniqueConstraint('template_id', 'version', name=op.f('uq_certificate_template_versions_template_id'))
+    )
+    op.create_table('certificate_assets',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('template_id', sa.Integer(), nullable=False),
+    sa.Column('storage_name', sa.String(length=64), nullable=False),
+    sa.Column('file_name', sa.String(length=255), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['template_id'], ['certificate_templates.id'], name=op.f('fk_certificate_assets_template_id_certificate_templates'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_certificate_assets')),
+    sa.UniqueConstraint('storage_name', name=op.f('uq_certificate_assets_storage_name'))
+    )
+    with op.batch_alter_table('certificate_assets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_certificate_assets_template_id'), ['template_id'], unique=False)
+
     op.create_table('event_certificates',
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
@@ -112,6 +140,14 @@ def downgrade():
 
     op.drop_table('certificate_batches')
     op.drop_table('event_certificates')
+    with op.batch_alter_table('certificate_assets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_certificate_assets_template_id'))
+
+    op.drop_table('certificate_assets')
+    op.drop_table('certificate_template_versions')
+    with op.batch_alter_table('certificate_templates', schema=None) as batch_op:
+        batch_op.drop_index('uq_certificate_templates_default_kind', postgresql_where=sa.text('is_default'), sqlite_where=sa.text('is_default'))
+
     op.drop_table('certificate_templates')
     op.drop_table('certificate_serials')
     # ### end Alembic commands ###

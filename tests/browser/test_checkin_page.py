@@ -19,13 +19,12 @@ from sqlalchemy import func, select
 
 from events.models import Attendance, CheckinAttempt
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, record_console_error
+from tests.browser.support import PHONE
+from tests.browser.support import sign_in as sign_in_as
 from tests.checkin_support import make_event, register
-from tests.conftest import PASSWORD
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 
 
 def ticket_qr_png(secret: str, folder: Path) -> Path:
@@ -54,11 +53,8 @@ def write_y4m(picture: Path, path: Path, frames: int = 10) -> Path:
 
 
 def sign_in(page: Page, user) -> None:
-    page.goto("/login")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"^(?!.*/login)"))
+    """Signed in, with pages in English: the assertions read the English texts."""
+    sign_in_as(page, user)
     page.goto("/lang/en")
 
 

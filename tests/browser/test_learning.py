@@ -1,28 +1,16 @@
 """A participant studies on a phone: opens a page, marks a checklist done, answers a task;
 the progress bar moves, and moves again once the trainer accepts the answer."""
 
-import re
-
 import pytest
 from playwright.sync_api import Page, expect
 
 from courses.models import AnswerStatus, CompletionRule, MaterialKind, TaskAnswer
 from courses.services import materials as learning
-from tests.conftest import PASSWORD
+from tests.browser.support import PHONE, sign_in
 from tests.materials_support import add_material, add_module, enrol
 from webapp.extensions import db
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
-
-
-def sign_in(page: Page, user) -> None:
-    page.goto("/login")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"^(?!.*/login)"))
 
 
 def progress_of(page: Page) -> str:

@@ -1,0 +1,186 @@
+"""Bulk issue: every eligible person of a course or event, and one ZIP of all their PDFs.
+
+Nothing lives in process memory (gunicorn runs several workers, any of them may serve the
+next step): `start_batch` fixes the eligible registrations in a CertificateBatch row, and
+each `run_batch_step` continues from the row — the progress page's script asks for steps
+until the batch is done, the CLI loops over them.
+
+A step is safe to repeat, so a crash or a double click never spoils the batch: it issues
+its chunk (certificates that exist are kept), renders them and appends to the ZIP the
+files it does not hold yet (revoked certificates are left out), then advances `done`. The
+steps of one batch take turns on a lock file in the files folder; the database's write
+lock is held only while issuing, never while rendering, so the door's check-in does not
+wait for PDFs.
+"""
+
+import fcntl
+import re
+import secrets
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from certificates.models import BatchState, Certificate, CertificateBatch
+from certificates.rendering import Design, render_certificates
+from certificates.services import issuing
+from certificates.services.credentials import verify_url
+from events.models import Event, Registration
+from webapp.extensions import db
+from webapp.locking import write_transaction
+from webapp.models import User
+from webapp.services import latin
+from webapp.storage import files_dir, stored_path
+from webapp.types import utcnow
+
+CHUNK = 25
+
+# File names in the ZIP are Latin (any unzip tool copes): "2026-000123_Smirnova_Anna.pdf".
+_NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
+
+
+def pdf_filename(certificate: Certificate) -> str:
+    name = _NOT_NAME.sub("_", latin(certificate.snapshot["holder_name"])).strip("_")[:80]
+    return f"{certificate.serial}_{name or 'certificate'}.pdf"
+
+
+def start_batch(event: Event, by_user: User | None) -> CertificateBatch:
+    """A batch of the event's eligible registrations (by name), committed; raises
+    NotEligible when certificates are off or nobody is eligible."""
+    if not issuing.issues_certificates(event):
+        raise issuing.NotEligible(_l("Certificates are not enabled for this event."))
+    issuing.refresh_completions(event)
+    eligible = issuing.eligible_ids(event)
+    if not eligible:
+        raise issuing.NotEligible(_l("Nobody is eligible for a certificate yet."))
+    ordered = db.session.scalars(
+        select(Registration.id)
+        .where(Registration.id.in_(eligible))
+        .order_by(Registration.full_name, Registration.id)
+    )
+    batch = CertificateBatch(
+        event_id=event.id,
+        requested_by_id=by_user.id if by_user else None,
+        registration_ids=list(ordered),
+        zip_storage_name=secrets.token_hex(16),
+    )
+    db.session.add(batch)
+    db.session.commit()
+    return batch
+
+
+def run_batch_step(batch_id: int, chunk: int = CHUNK) -> CertificateBatch:
+    """Issue, render and zip the next `chunk` of the batch; returns it, committed. A step
+    that fails leaves the batch failed, with the error (logged) for the organiser."""
+    with _steps_of(batch_id):
+        try:
+            return _step(batch_id, chunk)
+        except Exception as error:
+            current_app.logger.exception("certificate batch %s failed", batch_id)
+            db.session.rollback()
+            with write_transaction():
+                batch = _locked_batch(batch_id)
+                batch.state = BatchState.FAILED
+                batch.error = str(error)[:1000] or type(error).__name__
+                batch.finished_at = utcnow()
+            return batch
+
+
+def _step(batch_id: int, chunk: int) -> CertificateBatch:
+    with write_transaction():
+        batch = _locked_batch(batch_id)
+        if batch.state != BatchState.RUNNING:
+            return batch
+        start = batch.done
+        ids = batch.registration_ids[start : start + chunk]
+        newly_issued = _issue_chunk(batch, ids)
+    _append_to_zip(zip_path(batch), _valid_certificates(ids))
+    with write_transaction():
+        batch = _locked_batch(batch_id)
+        if batch.done == start:  # a repeated step advances once
+            batch.done = min(start + chunk, batch.total)
+            batch.issued += newly_issued
+            if batch.done >= batch.total:
+                batch.state = BatchState.DONE
+                batch.finished_at = utcnow()
+    return batch
+
+
+def run_batch(batch_id: int, chunk: int = CHUNK) -> CertificateBatch:
+    """All the remaining steps, for the CLI and tests."""
+    while (batch := run_batch_step(batch_id, chunk)).state == BatchState.RUNNING:
+        pass
+    return batch
+
+
+def zip_path(batch: CertificateBatch) -> Path:
+    return stored_path(batch.zip_storage_name)
+
+
+def _locked_batch(batch_id: int) -> CertificateBatch:
+    # FOR UPDATE on PostgreSQL; on SQLite write_transaction already holds the write lock
+    return db.session.scalars(
+        select(CertificateBatch)
+        .where(CertificateBatch.id == batch_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _issue_chunk(batch: CertificateBatch, ids: list[int]) -> int:
+    """Issue the chunk's missing certificates; returns how many. A person no longer eligible
+    (cancelled since the batch began) is skipped."""
+    registrations = list(db.session.scalars(select(Registration).where(Registration.id.in_(ids))))
+    by_user = db.session.get(User, batch.requested_by_id) if batch.requested_by_id else None
+    event = db.session.get(Event, batch.event_id)
+    return len(issuing.issue_many(event, registrations, by_user))
+
+
+def _valid_certificates(registration_ids: list[int]) -> list[Certificate]:
+    """The registrations' certificates that are not revoked, in their order, with their
+    templates, in one query."""
+    held = {
+        c.registration_id: c
+        for c in db.session.scalars(
+            select(Certificate)
+            .options(joinedload(Certificate.template))
+            .where(
+                Certificate.registration_id.in_(registration_ids),
+                Certificate.revoked_at.is_(None),
+            )
+        )
+    }
+    return [held[rid] for rid in registration_ids if rid in held]
+
+
+def _append_to_zip(path: Path, certificates: list[Certificate]) -> None:
+    """Append the certificates' PDFs the ZIP does not hold yet (PDFs are compressed
+    already, so they are stored as they are)."""
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_STORED) as archive:
+        present = set(archive.namelist())
+        missing = [c for c in certificates if pdf_filename(c) not in present]
+        # each certificate printed with the design it recorded; one design, one group
+        by_design: dict[int, tuple[Design, list[Certificate]]] = {}
+        for certificate, design in zip(missing, issuing.designs_of(missing), strict=True):
+            by_design.setdefault(id(design), (design, []))[1].append(certificate)
+        for design, group in by_design.values():
+            items = ((c.snapshot, verify_url(c.code)) for c in group)
+            pdfs = render_certificates(design, items)
+            for certificate, pdf in zip(group, pdfs, strict=True):
+                archive.writestr(pdf_filename(certificate), pdf)
+
+
+@contextmanager
+def _steps_of(batch_id: int) -> Iterator[None]:
+    """One step of a batch at a time, across the workers of this host."""
+    with open(files_dir() / f"batch-{batch_id}.lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)

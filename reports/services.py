@@ -1,0 +1,673 @@
+"""The monitoring dashboard's figures, each an aggregate query (COUNT DISTINCT, GROUP BY,
+UNION) — never a loop over rows — so the dashboard costs the same few statements whatever
+the size of the data.
+
+Definitions (the dashboard's help text says the same):
+
+- A *person* is a user account, or for a guest (no account) the lower-cased e-mail.
+- A person's *organisation* is the one in their profile, else the one named on the
+  registration; their *municipality* is their own, else their organisation's.
+- A project's municipality is the one on its card.
+- *People trained*: distinct people with a course completion (completed_at) in the period.
+- *Organisations supported*: distinct organisations (of any type but "individual") of the
+  people trained in the period, plus the lead and partner organisations of projects with a
+  level decision in the period.
+- *Self-employed people supported*: distinct people trained in the period, or members of
+  projects with a level decision in the period, whose organisation is self-employed.
+- *Joint projects brought to a prototype*: joint projects now at PROTOTYPE_LEVEL or beyond
+  whose decision that brought them there falls in the period (with no period: all of them).
+- *People reached by events*: distinct people marked present or late at a session (by its
+  start) of an outreach event (not a course) in the period. Events belong to no programme,
+  so the programme filter does not apply to this figure.
+- *Attendance rate*: of the past, not cancelled course sessions in the period, the marks
+  present or late divided by the places expected at them (each confirmed enrolment × each
+  past session of its course).
+- *Certificates issued*: certificates issued in the period and not revoked.
+- *Registrations over time*: registrations not cancelled, by the month they were made in
+  the centre's time zone, courses and events apart.
+
+Targets: a programme's own target for an indicator, else DEFAULT_TARGETS; for all
+programmes together, the sum of the targets programmes have set, else (when none has set
+one for that indicator) DEFAULT_TARGETS, the centre's commitment to its funders.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    distinct,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import aliased
+
+from certificates.models import Certificate
+from courses.models import Course, CourseCompletion, Programme
+from events.models import Attendance, AttendanceStatus, Event, Registration, RegistrationStatus
+from events.models import Session as EventSession
+from projects.models import (
+    PROTOTYPE_LEVEL,
+    LevelDecision,
+    Project,
+    ProjectMember,
+    project_partners,
+)
+from reports.models import DEFAULT_TARGETS, INDICATOR_LABELS, Indicator, ProgrammeTarget
+from webapp.extensions import db
+from webapp.models import Organisation, OrganisationType, User
+from webapp.types import utcnow
+
+ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+courses_table = Course.__table__  # the course columns alone, without the events join
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """The dashboard's filters; dates are whole days in the centre's time zone, both
+    included."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    programme_id: int | None = None
+    municipality: str | None = None
+    zone: str = "Europe/Moscow"
+
+    @property
+    def start(self) -> datetime | None:
+        if self.date_from is None:
+            return None
+        return datetime.combine(self.date_from, time(), ZoneInfo(self.zone))
+
+    @property
+    def end(self) -> datetime | None:
+        """The first moment after the period."""
+        if self.date_to is None:
+            return None
+        return datetime.combine(self.date_to + timedelta(days=1), time(), ZoneInfo(self.zone))
+
+    def in_period(self, column) -> ColumnElement[bool]:
+        conditions = []
+        if self.start is not None:
+            conditions.append(column >= self.start)
+        if self.end is not None:
+            conditions.append(column < self.end)
+        return and_(true(), *conditions)
+
+    @property
+    def has_period(self) -> bool:
+        return self.date_from is not None or self.date_to is not None
+
+    def programme_is(self, column) -> ColumnElement[bool]:
+        return true() if self.programme_id is None else column == self.programme_id
+
+    def municipality_is(self, column) -> ColumnElement[bool]:
+        return true() if not self.municipality else column == self.municipality
+
+
+# --- people behind a registration or a project membership ------------------------------
+
+
+def _people_of_registrations(filters: ReportFilter, what, at) -> Select:
+    """One row per registration with its person (key, name, e-mail, organisation,
+    municipality), what it is about and its date; the caller joins and filters further.
+    The municipality filter is applied here."""
+    person_org = aliased(Organisation, name="person_org")
+    key = case(
+        (Registration.user_id.is_not(None), "u" + cast(Registration.user_id, String)),
+        else_="g" + func.lower(Registration.email),
+    )
+    municipality = func.coalesce(User.municipality, person_org.municipality)
+    return (
+        select(
+            key.label("person_key"),
+            func.coalesce(User.full_name, Registration.full_name).label("name"),
+            func.coalesce(User.email, Registration.email).label("email"),
+            municipality.label("municipality"),
+            person_org.id.label("organisation_id"),
+            person_org.name.label("organisation"),
+            person_org.type.label("organisation_type"),
+            what.label("what"),
+            at.label("at"),
+        )
+        .select_from(Registration)
+        .outerjoin(User, User.id == Registration.user_id)
+        .outerjoin(
+            person_org,
+            person_org.id == func.coalesce(User.organisation_id, Registration.organisation_id),
+        )
+        .where(filters.municipality_is(municipality))
+    )
+
+
+def _trained_rows(filters: ReportFilter) -> Select:
+    """People trained: a row per completion in the period."""
+    return (
+        _people_of_registrations(filters, Event.title, CourseCompletion.completed_at)
+        .join(CourseCompletion, CourseCompletion.registration_id == Registration.id)
+        .join(Event, Event.id == Registration.event_id)
+        .join(courses_table, courses_table.c.id == Registration.event_id)
+        .where(
+            CourseCompletion.completed_at.is_not(None),
+            filters.in_period(CourseCompletion.completed_at),
+            filters.programme_is(courses_table.c.programme_id),
+        )
+    )
+
+
+def _reached_rows(filters: ReportFilter) -> Select:
+    """People reached: a row per present/late mark at an outreach event's session in the
+    period (no programme: events belong to none)."""
+    return (
+        _people_of_registrations(filters, Event.title, EventSession.starts_at)
+        .join(Attendance, Attendance.registration_id == Registration.id)
+        .join(EventSession, EventSession.id == Attendance.session_id)
+        .join(Event, Event.id == EventSession.event_id)
+        .where(
+            Event.kind == "event",
+            Attendance.status.in_(ATTENDED),
+            filters.in_period(EventSession.starts_at),
+        )
+    )
+
+
+def _supported_projects(filters: ReportFilter):
+    """Projects of the programme with a level decision in the period: (project_id, at =
+    the latest such decision)."""
+    return (
+        select(
+            LevelDecision.project_id.label("project_id"),
+            func.max(LevelDecision.decided_at).label("at"),
+        )
+        .join(Project, Project.id == LevelDecision.project_id)
+        .where(
+            filters.in_period(LevelDecision.decided_at),
+            filters.programme_is(Project.programme_id),
+        )
+        .group_by(LevelDecision.project_id)
+        .subquery("supported_projects")
+    )
+
+
+def _project_member_rows(filters: ReportFilter) -> Select:
+    """Members of supported projects, with the same columns as the registration rows."""
+    supported = _supported_projects(filters)
+    person_org = aliased(Organisation, name="member_org")
+    municipality = func.coalesce(User.municipality, person_org.municipality)
+    return (
+        select(
+            ("u" + cast(ProjectMember.user_id, String)).label("person_key"),
+            User.full_name.label("name"),
+            User.email.label("email"),
+            municipality.label("municipality"),
+            person_org.id.label("organisation_id"),
+            person_org.name.label("organisation"),
+            person_org.type.label("organisation_type"),
+            Project.title.label("what"),
+            supported.c.at.label("at"),
+        )
+        .select_from(ProjectMember)
+        .join(supported, supported.c.project_id == ProjectMember.project_id)
+        .join(Project, Project.id == ProjectMember.project_id)
+        .join(User, User.id == ProjectMember.user_id)
+        .outerjoin(person_org, person_org.id == User.organisation_id)
+        .where(filters.municipality_is(municipality))
+    )
+
+
+def _self_employed_rows(filters: ReportFilter):
+    rows = union_all(_trained_rows(filters), _project_member_rows(filters)).subquery()
+    return select(rows).where(rows.c.organisation_type == OrganisationType.SELF_EMPLOYED)
+
+
+def _organisation_rows(filters: ReportFilter):
+    """(organisation_id, what, at): organisations of people trained, and lead and partner
+    organisations of supported projects; individuals are filtered out by the caller."""
+    trained = _trained_rows(filters).subquery()
+    supported = _supported_projects(filters)
+    in_place = filters.municipality_is(Project.municipality)
+    lead = (
+        select(Project.organisation_id, Project.title, supported.c.at)
+        .join(supported, supported.c.project_id == Project.id)
+        .where(in_place)
+    )
+    partners = (
+        select(project_partners.c.organisation_id, Project.title, supported.c.at)
+        .select_from(project_partners)
+        .join(Project, Project.id == project_partners.c.project_id)
+        .join(supported, supported.c.project_id == Project.id)
+        .where(in_place)
+    )
+    return union_all(
+        select(trained.c.organisation_id, trained.c.what, trained.c.at), lead, partners
+    ).subquery("organisation_rows")
+
+
+def _joint_prototype_projects(filters: ReportFilter) -> Select:
+    """Joint projects at PROTOTYPE_LEVEL or beyond; `at` is when the decision that brought
+    them there was taken (none for a project registered at that level already)."""
+    reached = (
+        select(
+            LevelDecision.project_id.label("project_id"),
+            func.max(LevelDecision.decided_at).label("at"),
+        )
+        .where(
+            LevelDecision.from_level < PROTOTYPE_LEVEL,
+            LevelDecision.to_level >= PROTOTYPE_LEVEL,
+            filters.in_period(LevelDecision.decided_at),
+        )
+        .group_by(LevelDecision.project_id)
+        .subquery("reached_prototype")
+    )
+    lead = aliased(Organisation, name="lead_org")
+    query = (
+        select(
+            Project.id,
+            Project.title,
+            Programme.title.label("programme"),
+            Project.level,
+            lead.name.label("organisation"),
+            Project.municipality,
+            reached.c.at,
+        )
+        .join(Programme, Programme.id == Project.programme_id)
+        .outerjoin(lead, lead.id == Project.organisation_id)
+        .where(
+            Project.is_joint.is_(True),
+            Project.level >= PROTOTYPE_LEVEL,
+            filters.programme_is(Project.programme_id),
+            filters.municipality_is(Project.municipality),
+        )
+    )
+    if filters.has_period:
+        return query.join(reached, reached.c.project_id == Project.id)
+    return query.outerjoin(reached, reached.c.project_id == Project.id)
+
+
+def _zero_padded(number, width: int) -> ColumnElement[str]:
+    """The certificate's serial as printed: 2026-000123."""
+    if db.engine.dialect.name == "postgresql":
+        return func.lpad(cast(number, String), width, "0")
+    return func.printf(f"%0{width}d", number)
+
+
+def _certificate_rows(filters: ReportFilter) -> Select:
+    """Certificates issued in the period and not revoked; with a programme, only the
+    certificates of its courses."""
+    serial = cast(Certificate.year, String) + "-" + _zero_padded(Certificate.number, 6)
+    return (
+        _people_of_registrations(filters, Event.title, Certificate.issued_at)
+        .add_columns(serial.label("serial"))
+        .join(Certificate, Certificate.registration_id == Registration.id)
+        .join(Event, Event.id == Certificate.event_id)
+        .outerjoin(courses_table, courses_table.c.id == Certificate.event_id)
+        .where(
+            Certificate.revoked_at.is_(None),
+            filters.in_period(Certificate.issued_at),
+            filters.programme_is(courses_table.c.programme_id),
+        )
+    )
+
+
+# --- the lists behind the numbers --------------------------------------------------------
+
+
+def _person_header(records) -> tuple:
+    """The columns of a list of people; `records` names what the count column counts."""
+    return (
+        _l("Name"),
+        _l("E-mail"),
+        _l("Municipality"),
+        _l("Organisation"),
+        _l("Organisation type"),
+        records,
+        _l("Latest date"),
+    )
+
+
+PERSON_KINDS = ("text", "text", "text", "text", "organisation_type", "number", "date")
+
+
+def _people_list(rows: Select) -> Select:
+    """One line per person of `rows`, by name."""
+    people = rows.subquery("people")
+    return (
+        select(
+            func.min(people.c.name),
+            func.min(people.c.email),
+            func.min(people.c.municipality),
+            func.min(people.c.organisation),
+            func.min(people.c.organisation_type),
+            func.count(),
+            func.max(people.c.at),
+        )
+        .group_by(people.c.person_key)
+        .order_by(func.min(people.c.name), people.c.person_key)
+    )
+
+
+def _people_count(rows: Select) -> Select:
+    people = rows.subquery("people")
+    return select(func.count(distinct(people.c.person_key)))
+
+
+def _organisations_list(filters: ReportFilter) -> Select:
+    rows = _organisation_rows(filters)
+    return (
+        select(
+            Organisation.name,
+            Organisation.type,
+            Organisation.inn,
+            Organisation.municipality,
+            func.count(),
+            func.max(rows.c.at),
+        )
+        .join(rows, rows.c.organisation_id == Organisation.id)
+        .where(Organisation.type != OrganisationType.INDIVIDUAL)
+        .group_by(Organisation.id)
+        .order_by(Organisation.name, Organisation.id)
+    )
+
+
+def _organisations_count(filters: ReportFilter) -> Select:
+    rows = _organisation_rows(filters)
+    return (
+        select(func.count(distinct(Organisation.id)))
+        .join(rows, rows.c.organisation_id == Organisation.id)
+        .where(Organisation.type != OrganisationType.INDIVIDUAL)
+    )
+
+
+def _projects_list(filters: ReportFilter) -> Select:
+    projects = _joint_prototype_projects(filters).subquery()
+    return select(
+        projects.c.title,
+        projects.c.programme,
+        projects.c.level,
+        projects.c.organisation,
+        projects.c.municipality,
+        projects.c.at,
+    ).order_by(projects.c.title, projects.c.id)
+
+
+def _projects_count(filters: ReportFilter) -> Select:
+    return select(func.count()).select_from(_joint_prototype_projects(filters).subquery())
+
+
+def _certificates_list(filters: ReportFilter) -> Select:
+    rows = _certificate_rows(filters).subquery()
+    return select(
+        rows.c.serial,
+        rows.c.name,
+        rows.c.email,
+        rows.c.municipality,
+        rows.c.what,
+        rows.c.at,
+    ).order_by(rows.c.at, rows.c.serial)
+
+
+def _certificates_count(filters: ReportFilter) -> Select:
+    return select(func.count()).select_from(_certificate_rows(filters).subquery())
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A number of the dashboard and the list of what it counts."""
+
+    name: str
+    label: str  # lazy: translated when shown
+    header: tuple
+    # how each column is shown: text, number, date, level, organisation_type
+    kinds: tuple[str, ...]
+    rows: Callable[[ReportFilter], Select]
+    count: Callable[[ReportFilter], Select]
+    indicator: Indicator | None = None
+
+
+LISTINGS = {
+    listing.name: listing
+    for listing in (
+        Listing(
+            "trained",
+            INDICATOR_LABELS[Indicator.TRAINED],
+            _person_header(_l("Courses completed")),
+            PERSON_KINDS,
+            lambda f: _people_list(_trained_rows(f)),
+            lambda f: _people_count(_trained_rows(f)),
+            Indicator.TRAINED,
+        ),
+        Listing(
+            "organisations",
+            INDICATOR_LABELS[Indicator.ORGANISATIONS],
+            (
+                _l("Organisation"),
+                _l("Organisation type"),
+                _l("INN"),
+                _l("Municipality"),
+                _l("Course completions and projects"),
+                _l("Latest date"),
+            ),
+            ("text", "organisation_type", "text", "text", "number", "date"),
+            _organisations_list,
+            _organisations_count,
+            Indicator.ORGANISATIONS,
+        ),
+        Listing(
+            "self_employed",
+            INDICATOR_LABELS[Indicator.SELF_EMPLOYED],
+            _person_header(_l("Courses completed and projects")),
+            PERSON_KINDS,
+            lambda f: _people_list(_self_employed_rows(f)),
+            lambda f: _people_count(_self_employed_rows(f)),
+            Indicator.SELF_EMPLOYED,
+        ),
+        Listing(
+            "joint_prototypes",
+            INDICATOR_LABELS[Indicator.JOINT_PROTOTYPES],
+            (
+                _l("Project"),
+                _l("Programme"),
+                _l("Level"),
+                _l("Lead organisation"),
+                _l("Municipality"),
+                _l("Reached the prototype level"),
+            ),
+            ("text", "text", "number", "text", "text", "date"),
+            _projects_list,
+            _projects_count,
+            Indicator.JOINT_PROTOTYPES,
+        ),
+        Listing(
+            "reached",
+            INDICATOR_LABELS[Indicator.REACHED],
+            _person_header(_l("Sessions attended")),
+            PERSON_KINDS,
+            lambda f: _people_list(_reached_rows(f)),
+            lambda f: _people_count(_reached_rows(f)),
+            Indicator.REACHED,
+        ),
+        Listing(
+            "certificates",
+            _l("Certificates issued"),
+            (
+                _l("Serial number"),
+                _l("Name"),
+                _l("E-mail"),
+                _l("Municipality"),
+                _l("Course or event"),
+                _l("Issued"),
+            ),
+            ("text", "text", "text", "text", "text", "date"),
+            _certificates_list,
+            _certificates_count,
+        ),
+    )
+}
+
+
+def listing_rows(listing: Listing, filters: ReportFilter) -> list[tuple]:
+    """Every row of a list (the exports); pages of it come from `listing.rows(filters)`."""
+    return [tuple(row) for row in db.session.execute(listing.rows(filters))]
+
+
+# --- the dashboard -------------------------------------------------------------------------
+
+
+def _attendance_places(filters: ReportFilter):
+    """(expected, attended): the places expected at past course sessions — confirmed
+    enrolment × past, not cancelled session of its course — and those marked present or
+    late, in one pass."""
+    places = (
+        _people_of_registrations(filters, literal(""), EventSession.starts_at)
+        .join(EventSession, EventSession.event_id == Registration.event_id)
+        .join(courses_table, courses_table.c.id == Registration.event_id)
+        .outerjoin(
+            Attendance,
+            and_(
+                Attendance.registration_id == Registration.id,
+                Attendance.session_id == EventSession.id,
+                Attendance.status.in_(ATTENDED),
+            ),
+        )
+        .where(
+            Registration.status == RegistrationStatus.CONFIRMED,
+            EventSession.cancelled_at.is_(None),
+            EventSession.starts_at < utcnow(),
+            filters.in_period(EventSession.starts_at),
+            filters.programme_is(courses_table.c.programme_id),
+        )
+    )
+    return places.with_only_columns(
+        func.count().label("expected"), func.count(Attendance.id).label("attended")
+    ).subquery("places")
+
+
+@dataclass
+class Figures:
+    values: dict[str, int]  # by listing name
+    expected_places: int
+    attended_places: int
+
+    @property
+    def attendance_rate(self) -> float | None:
+        if not self.expected_places:
+            return None
+        return self.attended_places / self.expected_places
+
+
+def figures(filters: ReportFilter) -> Figures:
+    """Every number of the dashboard in ONE statement: the attendance places, beside a
+    scalar subquery per list."""
+    places = _attendance_places(filters)
+    counts = {name: listing.count(filters) for name, listing in LISTINGS.items()}
+    columns = [query.scalar_subquery().label(name) for name, query in counts.items()]
+    row = db.session.execute(select(*columns, places.c.expected, places.c.attended)).one()
+    return Figures(
+        values={name: row._mapping[name] for name in counts},
+        expected_places=row.expected,
+        attended_places=row.attended,
+    )
+
+
+def _month_of(column, zone: str) -> ColumnElement[str]:
+    """'2026-11': the month in the zone, by its current UTC offset (Moscow keeps one all
+    year), the same expression's result on SQLite and PostgreSQL."""
+    offset = ZoneInfo(zone).utcoffset(datetime.now())
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    if db.engine.dialect.name == "postgresql":
+        shifted = column + literal_column(f"interval '{minutes} minutes'")
+        return func.to_char(shifted, "YYYY-MM")
+    return func.strftime("%Y-%m", column, f"{minutes:+d} minutes")
+
+
+def registrations_by_month(filters: ReportFilter) -> list[tuple[str, int, int]]:
+    """(month 'YYYY-MM', course registrations, event registrations), every month from the
+    first to the last that has any. A programme filter leaves the events out."""
+    month = _month_of(Registration.created_at, filters.zone)
+    is_course = Event.kind == "course"
+    query = (
+        _people_of_registrations(filters, null(), null())
+        .with_only_columns(
+            month.label("month"),
+            func.sum(case((is_course, 1), else_=0)),
+            func.sum(case((is_course, 0), else_=1)),
+        )
+        .join(Event, Event.id == Registration.event_id)
+        .outerjoin(courses_table, courses_table.c.id == Registration.event_id)
+        .where(
+            Registration.status != RegistrationStatus.CANCELLED,
+            filters.in_period(Registration.created_at),
+            filters.programme_is(courses_table.c.programme_id),
+        )
+        .group_by(month)
+        .order_by(month)
+    )
+    counts = {row[0]: (int(row[1]), int(row[2])) for row in db.session.execute(query)}
+    return [(month, *counts.get(month, (0, 0))) for month in _months_between(counts)]
+
+
+def _months_between(months) -> list[str]:
+    if not months:
+        return []
+    first, last = min(months), max(months)
+    year, number = int(first[:4]), int(first[5:])
+    every = []
+    while (current := f"{year:04d}-{number:02d}") <= last:
+        every.append(current)
+        year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+    return every
+
+
+# --- targets -------------------------------------------------------------------------------
+
+
+def targets(programme_id: int | None) -> dict[Indicator, int]:
+    """The targets for one programme (its own, else the default) or for all programmes
+    (the sum of those set, else the default): see the module's docstring."""
+    query = select(ProgrammeTarget.indicator, func.sum(ProgrammeTarget.target)).group_by(
+        ProgrammeTarget.indicator
+    )
+    if programme_id is not None:
+        query = query.where(ProgrammeTarget.programme_id == programme_id)
+    chosen = {Indicator(indicator): int(total) for indicator, total in db.session.execute(query)}
+    return {indicator: chosen.get(indicator, DEFAULT_TARGETS[indicator]) for indicator in Indicator}
+
+
+def programme_targets() -> dict[tuple[int, Indicator], int]:
+    """The targets programmes have set, by (programme id, indicator)."""
+    rows = db.session.execute(
+        select(ProgrammeTarget.programme_id, ProgrammeTarget.indicator, ProgrammeTarget.target)
+    )
+    return {(programme_id, indicator): target for programme_id, indicator, target in rows}
+
+
+def save_targets(chosen: dict[tuple[int, Indicator], int | None]) -> None:
+    """Replace the programmes' targets in one transaction; None means "use the default"."""
+    programme_ids = {programme_id for programme_id, _ in chosen}
+    db.session.execute(
+        delete(ProgrammeTarget).where(ProgrammeTarget.programme_id.in_(programme_ids))
+    )
+    db.session.add_all(
+        ProgrammeTarget(programme_id=programme_id, indicator=indicator, target=target)
+        for (programme_id, indicator), target in chosen.items()
+        if target is not None
+    )
+    db.session.commit()
+
+
+def programmes() -> list[Programme]:
+    return list(db.session.scalars(select(Programme).order_by(Programme.title, Programme.id)))
