@@ -210,6 +210,8 @@ class CertificateBatch(db.Model):
     zip_storage_name: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # when a step last advanced it: a batch quiet for a while is finished by the mail worker
+    stepped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property

@@ -4,6 +4,7 @@ that are safe to repeat, and the progress page's JSON."""
 import io
 import time
 import zipfile
+from datetime import timedelta
 
 import pytest
 
@@ -12,7 +13,9 @@ from certificates.services import batches, issuing
 from courses import services as course_services
 from tests.certificates_support import add_people, certificates_of, make_event
 from tests.conftest import login, make_user
+from webapp import outbox
 from webapp.extensions import db
+from webapp.types import utcnow
 
 pytestmark = pytest.mark.usefixtures("english")  # assertions read the English texts
 
@@ -61,6 +64,24 @@ def test_a_repeated_step_issues_and_zips_nothing_twice(users, app_ctx):
     assert (batch.state, batch.done, batch.issued) == (BatchState.DONE, 30, 30)
     assert len(zip_names(batches.zip_path(batch).read_bytes())) == 30
     assert batches.run_batch_step(batch.id).done == 30  # a finished batch stays finished
+
+
+def test_a_batch_whose_page_was_closed_is_finished_by_the_mail_worker(users, app_ctx):
+    event = make_event()
+    add_people(event, 30, attended=True)
+    batch = batches.start_batch(event, users["organiser"])
+    batches.run_batch_step(batch.id)  # the page made one step, then its tab was closed
+    outbox.send_due()
+    assert db.session.get(CertificateBatch, batch.id).done == 25, "a busy page's batch is its own"
+
+    quiet = utcnow() - batches.QUIET_BEFORE_BACKGROUND - timedelta(seconds=1)
+    db.session.get(CertificateBatch, batch.id).stepped_at = quiet
+    db.session.commit()
+    outbox.send_due()
+    batch = db.session.get(CertificateBatch, batch.id, populate_existing=True)
+    assert (batch.state, batch.done, batch.issued) == (BatchState.DONE, 30, 30)
+    assert len(zip_names(batches.zip_path(batch).read_bytes())) == 30
+    assert batches.continue_quiet_batch() == 0
 
 
 def test_a_batch_counts_only_the_new_and_zips_all_but_the_revoked(users, app_ctx):

@@ -19,11 +19,12 @@ import secrets
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from certificates.models import BatchState, Certificate, CertificateBatch
@@ -34,11 +35,14 @@ from events.models import Event, Registration
 from webapp.extensions import db
 from webapp.locking import write_transaction
 from webapp.models import User
+from webapp.outbox import deferred_work
 from webapp.services import latin
 from webapp.storage import files_dir, stored_path
 from webapp.types import utcnow
 
 CHUNK = 25
+# A batch no page has stepped for this long is continued by the mail worker.
+QUIET_BEFORE_BACKGROUND = timedelta(minutes=1)
 
 # File names in the ZIP are Latin (any unzip tool copes): "2026-000123_Smirnova_Anna.pdf".
 _NOT_NAME = re.compile(r"[^A-Za-z0-9]+")
@@ -103,6 +107,7 @@ def _step(batch_id: int, chunk: int) -> CertificateBatch:
     with write_transaction():
         batch = _locked_batch(batch_id)
         if batch.done == start:  # a repeated step advances once
+            batch.stepped_at = utcnow()
             batch.done = min(start + chunk, batch.total)
             batch.issued += newly_issued
             if batch.done >= batch.total:
@@ -116,6 +121,30 @@ def run_batch(batch_id: int, chunk: int = CHUNK) -> CertificateBatch:
     while (batch := run_batch_step(batch_id, chunk)).state == BatchState.RUNNING:
         pass
     return batch
+
+
+def continue_quiet_batch() -> int:
+    """Finish a batch that no page has advanced for a while (its organiser closed the tab):
+    work for the mail worker (webapp.outbox.deferred_work), so a large batch completes in
+    the background. Returns 1 when it finished one, 0 when none was waiting."""
+    quiet_since = utcnow() - QUIET_BEFORE_BACKGROUND
+    batch_id = db.session.scalar(
+        select(CertificateBatch.id)
+        .where(
+            CertificateBatch.state == BatchState.RUNNING,
+            func.coalesce(CertificateBatch.stepped_at, CertificateBatch.created_at) < quiet_since,
+        )
+        .order_by(CertificateBatch.id)
+        .limit(1)
+    )
+    db.session.commit()
+    if batch_id is None:
+        return 0
+    run_batch(batch_id)
+    return 1
+
+
+deferred_work.append(continue_quiet_batch)
 
 
 def zip_path(batch: CertificateBatch) -> Path:
