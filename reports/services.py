@@ -424,6 +424,67 @@ def _certificates_count(filters: ReportFilter) -> Select:
     return select(func.count()).select_from(_certificate_rows(filters).subquery())
 
 
+def _expected_places(filters: ReportFilter) -> Select:
+    """A row per place expected at a past course session — a confirmed enrolment × a past,
+    not cancelled session of its course — with its person; `attended` is the id of a
+    present or late mark, else NULL."""
+    return (
+        _people_of_registrations(filters, literal(""), EventSession.starts_at)
+        .add_columns(Attendance.id.label("attended"))
+        .join(EventSession, EventSession.event_id == Registration.event_id)
+        .join(courses_table, courses_table.c.id == Registration.event_id)
+        .outerjoin(
+            Attendance,
+            and_(
+                Attendance.registration_id == Registration.id,
+                Attendance.session_id == EventSession.id,
+                Attendance.status.in_(ATTENDED),
+            ),
+        )
+        .where(
+            Registration.status == RegistrationStatus.CONFIRMED,
+            EventSession.cancelled_at.is_(None),
+            EventSession.starts_at < utcnow(),
+            filters.in_period(EventSession.starts_at),
+            filters.programme_is(courses_table.c.programme_id),
+        )
+    )
+
+
+def _attendance_places(filters: ReportFilter):
+    """(expected, attended) over all the expected places, in one pass."""
+    places = _expected_places(filters).subquery("expected_places")
+    return select(
+        func.count().label("expected"), func.count(places.c.attended).label("attended")
+    ).subquery("places")
+
+
+def _attendance_list(filters: ReportFilter) -> Select:
+    """One line per person expected at past course sessions: places, attended, rate; the
+    lowest rates first (whom to call)."""
+    places = _expected_places(filters).subquery("places")
+    expected, attended = func.count(), func.count(places.c.attended)
+    return (
+        select(
+            func.min(places.c.name),
+            func.min(places.c.email),
+            func.min(places.c.municipality),
+            func.min(places.c.organisation),
+            func.min(places.c.organisation_type),
+            expected,
+            attended,
+            (100 * attended) // expected,  # whole percent, the same on both databases
+        )
+        .group_by(places.c.person_key)
+        .order_by((100 * attended) // expected, func.min(places.c.name), places.c.person_key)
+    )
+
+
+def _attendance_count(filters: ReportFilter) -> Select:
+    places = _expected_places(filters).subquery("places")
+    return select(func.count(distinct(places.c.person_key)))
+
+
 @dataclass(frozen=True)
 class Listing:
     """A number of the dashboard and the list of what it counts."""
@@ -501,6 +562,23 @@ LISTINGS = {
             Indicator.REACHED,
         ),
         Listing(
+            "attendance",
+            _l("Attendance at course sessions"),
+            (
+                _l("Name"),
+                _l("E-mail"),
+                _l("Municipality"),
+                _l("Organisation"),
+                _l("Organisation type"),
+                _l("Places expected"),
+                _l("Attended"),
+                _l("Attendance, %"),
+            ),
+            ("text", "text", "text", "text", "organisation_type", "number", "number", "number"),
+            _attendance_list,
+            _attendance_count,
+        ),
+        Listing(
             "certificates",
             _l("Certificates issued"),
             (
@@ -525,35 +603,6 @@ def listing_rows(listing: Listing, filters: ReportFilter) -> list[tuple]:
 
 
 # --- the dashboard -------------------------------------------------------------------------
-
-
-def _attendance_places(filters: ReportFilter):
-    """(expected, attended): the places expected at past course sessions — confirmed
-    enrolment × past, not cancelled session of its course — and those marked present or
-    late, in one pass."""
-    places = (
-        _people_of_registrations(filters, literal(""), EventSession.starts_at)
-        .join(EventSession, EventSession.event_id == Registration.event_id)
-        .join(courses_table, courses_table.c.id == Registration.event_id)
-        .outerjoin(
-            Attendance,
-            and_(
-                Attendance.registration_id == Registration.id,
-                Attendance.session_id == EventSession.id,
-                Attendance.status.in_(ATTENDED),
-            ),
-        )
-        .where(
-            Registration.status == RegistrationStatus.CONFIRMED,
-            EventSession.cancelled_at.is_(None),
-            EventSession.starts_at < utcnow(),
-            filters.in_period(EventSession.starts_at),
-            filters.programme_is(courses_table.c.programme_id),
-        )
-    )
-    return places.with_only_columns(
-        func.count().label("expected"), func.count(Attendance.id).label("attended")
-    ).subquery("places")
 
 
 @dataclass

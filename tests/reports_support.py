@@ -302,10 +302,11 @@ def expected_figures(
             issued += 1
 
     expected_places = attended_places = 0
+    expected_people = set()
     marks = {(m.registration_id, m.session_id): m.status for m in attendance}
     for registration in registrations:
         event = registration.event
-        _key, _organisation, place = person_of(registration)
+        key, _organisation, place = person_of(registration)
         if (
             event.kind != "course"
             or registration.status != "confirmed"
@@ -317,6 +318,7 @@ def expected_figures(
             if session.cancelled_at or session.starts_at >= now or session.starts_at not in period:
                 continue
             expected_places += 1
+            expected_people.add(key)
             attended_places += marks.get((registration.id, session.id)) in ("present", "late")
 
     months: dict[str, list[int]] = {}
@@ -339,6 +341,7 @@ def expected_figures(
         "joint_prototypes": joint,
         "reached": len(reached),
         "certificates": issued,
+        "attendance": len(expected_people),
         "expected_places": expected_places,
         "attended_places": attended_places,
         "months": months,

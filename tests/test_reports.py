@@ -131,7 +131,8 @@ def test_the_dashboard_shows_the_figures_with_their_targets(client, users, world
     figures = services.figures(report_filter(world, chosen))
     for name, value in figures.values.items():
         assert f'data-indicator="{name}"' in page
-        assert f">{value}</a>" in page, name
+        if name != "attendance":  # its link shows the rate; its list counts the people
+            assert f">{value}</a>" in page, name
     for indicator in Indicator:
         assert indicator.label in page
     assert "chart.umd.js" in page and 'id="registrations-table"' in page
@@ -265,3 +266,14 @@ def test_the_navbar_links_the_dashboard_for_organisers_only(app_ctx, users):
         client = app_ctx.test_client()
         login(client, users[role])
         assert ('href="/reports/"' in client.get("/").get_data(as_text=True)) == shown, role
+
+
+def test_the_attendance_list_adds_up_to_the_dashboards_rate(world):
+    filters = services.ReportFilter()
+    figures = services.figures(filters)
+    rows = services.listing_rows(services.LISTINGS["attendance"], filters)
+    assert len(rows) == figures.values["attendance"]
+    assert sum(row[5] for row in rows) == figures.expected_places
+    assert sum(row[6] for row in rows) == figures.attended_places
+    assert [row[7] for row in rows] == [100 * row[6] // row[5] for row in rows], rows[:5]
+    assert [row[7] for row in rows] == sorted(row[7] for row in rows), "lowest rates first"
