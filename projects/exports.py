@@ -14,8 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from courses.models import LEVEL_LABELS
-from events.services.tickets import BOLD, REGULAR
-from events.services.tickets import _register_fonts as register_fonts  # once per process
+from events.services.tickets import BOLD, REGULAR, register_fonts  # once per process
 from projects.models import LEVELS, Project
 from projects.services import is_overdue, today
 

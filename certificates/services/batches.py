@@ -147,6 +147,15 @@ def continue_quiet_batch() -> int:
 deferred_work.append(continue_quiet_batch)
 
 
+def latest_batch(event_id: int) -> CertificateBatch | None:
+    return db.session.scalar(
+        select(CertificateBatch)
+        .where(CertificateBatch.event_id == event_id)
+        .order_by(CertificateBatch.id.desc())
+        .limit(1)
+    )
+
+
 def zip_path(batch: CertificateBatch) -> Path:
     return stored_path(batch.zip_storage_name)
 

@@ -21,7 +21,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, insert, select, tuple_, update
+from sqlalchemy import Select, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -98,6 +98,18 @@ def issues_certificates(event: Event, settings: EventCertificates | None = None)
     if settings is None:
         return isinstance(event, Course)
     return settings.enabled
+
+
+def save_settings(event: Event, enabled: bool, template_id: int | None) -> None:
+    """Turn the event's certificates on or off and choose its template (None: the default
+    of its kind); committed."""
+    settings = settings_of(event)
+    if settings is None:
+        settings = EventCertificates(event_id=event.id)
+        db.session.add(settings)
+    settings.enabled = enabled
+    settings.template_id = template_id
+    db.session.commit()
 
 
 def template_for(event: Event) -> CertificateTemplate:
@@ -206,6 +218,43 @@ def next_serial_number(year: int, count: int = 1) -> int:
 
 
 # --- issue, re-issue, revoke -------------------------------------------------------------------
+
+
+def certificate_list_query(event: Event) -> Select:
+    """The people on an event's certificates page: the confirmed, and whoever holds a
+    certificate (cancelled since, say), by name."""
+    return (
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            or_(
+                Registration.status == RegistrationStatus.CONFIRMED,
+                exists().where(Certificate.registration_id == Registration.id),
+            ),
+        )
+        .order_by(Registration.full_name, Registration.id)
+    )
+
+
+def certificates_by_registration(registration_ids: list[int]) -> dict[int, Certificate]:
+    """The certificates of these registrations, keyed by registration, in one query."""
+    return {
+        certificate.registration_id: certificate
+        for certificate in db.session.scalars(
+            select(Certificate).where(Certificate.registration_id.in_(registration_ids))
+        )
+    }
+
+
+def certificates_of_user(user: User) -> list[Certificate]:
+    """What "My certificates" lists: the newest first."""
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.user_id == user.id)
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        )
+    )
 
 
 def certificate_of(registration_id: int) -> Certificate | None:

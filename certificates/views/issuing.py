@@ -18,18 +18,16 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import exists, or_, select
 
 from certificates.forms.issuing import DEFAULT_TEMPLATE, CertificateSettingsForm, RevokeForm
 from certificates.models import (
     BatchState,
     Certificate,
     CertificateBatch,
-    EventCertificates,
 )
 from certificates.services import batches, issuing, templates
 from certificates.views import bp
-from events.models import Event, Registration, RegistrationStatus
+from events.models import Event, Registration
 from events.services import tickets
 from webapp.export import attachment_disposition
 from webapp.extensions import db
@@ -70,53 +68,22 @@ def event_certificates(event_id: int):
     )
     form.set_templates(templates.template_choices(issuing.kind_of(event)))
     if form.validate_on_submit():
-        if settings is None:
-            settings = EventCertificates(event_id=event.id)
-            db.session.add(settings)
-        settings.enabled = form.enabled.data
-        settings.template_id = form.template_id.data or None
-        db.session.commit()
+        issuing.save_settings(event, form.enabled.data, form.template_id.data or None)
         flash(_("Certificate settings saved."))
         return _back_to_list(event.id)
     issuing.refresh_completions(event)
-    page = db.paginate(
-        select(Registration)
-        .where(
-            Registration.event_id == event.id,
-            # the confirmed, and whoever holds a certificate (cancelled since, say)
-            or_(
-                Registration.status == RegistrationStatus.CONFIRMED,
-                exists().where(Certificate.registration_id == Registration.id),
-            ),
-        )
-        .order_by(Registration.full_name, Registration.id),
-        per_page=PER_PAGE,
-        error_out=False,
-    )
+    page = db.paginate(issuing.certificate_list_query(event), per_page=PER_PAGE, error_out=False)
     ids = [registration.id for registration in page.items]
-    certificates = {
-        c.registration_id: c
-        for c in db.session.scalars(select(Certificate).where(Certificate.registration_id.in_(ids)))
-    }
     return render_template(
         "certificates/event_certificates.html",
         event=event,
         form=form,
         page=page,
-        certificates=certificates,
+        certificates=issuing.certificates_by_registration(ids),
         eligible=issuing.eligible_ids(event, ids),
         issues=issuing.issues_certificates(event, settings),
-        batch=_latest_batch(event.id),
+        batch=batches.latest_batch(event.id),
         confirm_form=ConfirmForm(),
-    )
-
-
-def _latest_batch(event_id: int) -> CertificateBatch | None:
-    return db.session.scalar(
-        select(CertificateBatch)
-        .where(CertificateBatch.event_id == event_id)
-        .order_by(CertificateBatch.id.desc())
-        .limit(1)
     )
 
 
@@ -207,12 +174,9 @@ def _pdf_response(certificate: Certificate) -> Response:
 @bp.route("/my/certificates")
 @login_required
 def my_certificates():
-    certificates = db.session.scalars(
-        select(Certificate)
-        .where(Certificate.user_id == current_user.id)
-        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-    ).all()
-    return render_template("certificates/my_certificates.html", certificates=certificates)
+    return render_template(
+        "certificates/my_certificates.html", certificates=issuing.certificates_of_user(current_user)
+    )
 
 
 # --- bulk issue ----------------------------------------------------------------------------

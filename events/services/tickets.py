@@ -94,7 +94,7 @@ def qr_png(text: str, box_size: int = 10) -> bytes:
 
 
 @cache
-def _register_fonts() -> None:
+def register_fonts() -> None:
     """DejaVu, bundled with the app: the PDF's Cyrillic must not depend on the machine's
     fonts. Registered once per process."""
     pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS_DIR / "DejaVuSans.ttf")))
@@ -118,7 +118,7 @@ def status_text(registration: Registration, position: int | None) -> str:
 def ticket_pdf(registration: Registration) -> bytes:
     """One A4 page to print: the event, its dates, the person, the status, a big vector QR
     code and the ticket's address."""
-    _register_fonts()
+    register_fonts()
     event = registration.event
     url = ticket_url(registration.ticket_secret)
     buffer = io.BytesIO()
