@@ -65,20 +65,17 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     filters.register(app)
     app.register_blueprint(views.bp)
 
-    from courses.views import bp as courses_bp
-    from events.services import seats as _event_hooks  # noqa: F401  registers personal-data hooks
-    from events.views import bp as events_bp
+    # Each feature package registers its blueprint and connects its receivers to the
+    # named signals (webapp.signals) in its init_app: who reacts to what is read there.
+    # Lower packages first (webapp <- events <- courses <- certificates <- projects <- reports).
+    import certificates
+    import courses
+    import events
+    import projects
+    import reports
 
-    app.register_blueprint(events_bp)
-    app.register_blueprint(courses_bp)
-
-    from certificates.views import bp as certificates_bp
-    from projects.views import bp as projects_bp
-    from reports.views import bp as reports_bp
-
-    app.register_blueprint(certificates_bp)
-    app.register_blueprint(projects_bp)
-    app.register_blueprint(reports_bp)
+    for package in (events, courses, certificates, projects, reports):
+        package.init_app(app)
 
     @app.after_request
     def security_headers(response):

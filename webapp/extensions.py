@@ -7,6 +7,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -25,7 +26,39 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Kept in the session's info by webapp.transactions.unit_of_work.
+UNIT_DEPTH = "tropa_unit_depth"
+WROTE_OUTSIDE_UNIT = "tropa_wrote_outside_unit"
+
+
+class TropaSession(Session):
+    """Notes a write made outside a unit of work (a flush of changes, or an insert, update
+    or delete statement), which the ORM's own bookkeeping forgets once flushed, so the next
+    unit refuses to start instead of committing it (webapp.transactions)."""
+
+    def _outside_unit(self) -> bool:
+        return not self.info.get(UNIT_DEPTH)
+
+    def flush(self, objects=None):
+        if self._outside_unit() and not self._is_clean():
+            self.info[WROTE_OUTSIDE_UNIT] = True
+        super().flush(objects)
+
+    def execute(self, statement, *args, **kwargs):
+        if getattr(statement, "is_dml", False) and self._outside_unit():
+            self.info[WROTE_OUTSIDE_UNIT] = True
+        return super().execute(statement, *args, **kwargs)
+
+    def commit(self):
+        super().commit()
+        self.info.pop(WROTE_OUTSIDE_UNIT, None)
+
+    def rollback(self):
+        super().rollback()
+        self.info.pop(WROTE_OUTSIDE_UNIT, None)
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": TropaSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -1,0 +1,81 @@
+"""The app's named signals: how packages react to each other.
+
+The core and lower packages send them; higher packages connect their receivers in their
+`init_app(app)` (called by the app factory, see webapp.create_app), so who reacts to what is
+visible in one place per package, and `tropa signals` / tests/test_signals.py list it.
+
+Receivers run inside the sender's unit of work unless the signal says otherwise: keep them
+to a few statements; slow work is queued as a job (webapp.jobs) and done after commit.
+Signals whose receivers return something (exports, previews, rules) are collected with
+`collect()`.
+"""
+
+from blinker import Namespace
+
+tropa = Namespace()
+
+# --- people ---------------------------------------------------------------------------
+personal_data_requested = tropa.signal(
+    "personal-data-requested",
+    doc="sender: the User; each receiver returns a dict merged into the person's export",
+)
+person_anonymised = tropa.signal(
+    "person-anonymised",
+    doc="sender: the User being deleted, inside the deletion's unit: forget their data",
+)
+api_token_rules = tropa.signal(
+    "api-token-rules",
+    doc="sender: a User; a receiver returns True when that person checks people in",
+)
+
+# --- events, registrations, attendance -----------------------------------------------
+registration_changed = tropa.signal(
+    "registration-changed",
+    doc="sender: a Registration whose status changed or that was created, inside the unit",
+)
+session_changed = tropa.signal(
+    "session-changed",
+    doc="sender: a Session created, moved, cancelled or restored, inside the unit",
+)
+attendance_marked = tropa.signal(
+    "attendance-marked",
+    doc="sender: None; registration_id, event_id: a person marked present or late, inside "
+    "the check-in's unit (keep it to one insert at most: the door's hot path)",
+)
+taught_event_ids = tropa.signal(
+    "taught-event-ids",
+    doc="sender: a User; a receiver returns a SELECT of event ids the person teaches",
+)
+
+# --- courses and certificates ----------------------------------------------------------
+course_completed = tropa.signal(
+    "course-completed",
+    doc="sender: None; completions: the CourseCompletion rows just recorded, inside the unit",
+)
+certificate_issued = tropa.signal(
+    "certificate-issued",
+    doc="sender: a Certificate issued or re-issued, inside the unit",
+)
+
+# --- the worker, mail and demo data ----------------------------------------------------
+mail_previews_requested = tropa.signal(
+    "mail-previews-requested",
+    doc="sender: None; each receiver returns a list of webapp.outbox.Preview",
+)
+worker_tick = tropa.signal(
+    "worker-tick",
+    doc="sender: None; before each round of the worker; a receiver does a batch of its "
+    "background work and returns how many items it did (0 when nothing is left)",
+)
+demo_data_loading = tropa.signal(
+    "demo-data-loading",
+    doc="sender: None; after the core demo data; a receiver loads its package's demo rows "
+    "and returns a one-line summary",
+)
+
+ALL = tuple(tropa[name] for name in sorted(tropa))
+
+
+def collect(signal, sender=None, **kwargs) -> list:
+    """The return values of every receiver, in the order they were connected."""
+    return [value for _receiver, value in signal.send(sender, **kwargs)]
