@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import select, update
 
-from webapp.transactions import UnitOfWorkError, after_commit, in_unit_of_work, unit_of_work
 from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType
+from webapp.transactions import UnitOfWorkError, after_commit, in_unit_of_work, unit_of_work
 
 
 def _organisation(name: str) -> Organisation:

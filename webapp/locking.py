@@ -3,8 +3,8 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from webapp.transactions import _sqlite_writers
 from webapp.extensions import db
+from webapp.transactions import _sqlite_writers
 
 
 @contextmanager
