@@ -2,9 +2,18 @@
 
 from flask import Flask
 
+from webapp import signals
+
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and connect this package's receivers (webapp.signals)."""
+    from certificates.demo import load_demo_certificates
+    from certificates.services import batches, issuing
     from certificates.views import bp
 
     app.register_blueprint(bp)
+    signals.course_completed.connect(issuing.issue_for_completions)
+    signals.attendance_marked.connect(issuing.issue_for_attendance)  # participation
+    signals.worker_tick.connect(batches.continue_quiet_batch)  # a batch whose page closed
+    signals.mail_previews_requested.connect(issuing.mail_samples)
+    signals.demo_data_loading.connect(load_demo_certificates)

@@ -9,7 +9,6 @@ run changes nothing: the demo admin's account marks the data as loaded. The outr
 
 import enum
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -30,6 +29,7 @@ from events.models import (
     Visibility,
 )
 from events.services import checkin, seats
+from webapp import signals
 from webapp.extensions import db
 from webapp.models import MUNICIPALITIES, Organisation, OrganisationType, Role, User, UserRole
 from webapp.services import find_user, hash_password, latin, search_key, with_check_digits
@@ -812,12 +812,6 @@ class DemoSummary:
     extra: list[str] = field(default_factory=list)
 
 
-# Later packages (certificates, projects) add their demo data after the courses' and
-# events': each appends a callable at import time that loads its part and returns a line
-# describing it. Courses cannot import them (dependencies point one way).
-DEMO_EXTENSIONS: list[Callable[[], str]] = []
-
-
 @dataclass(frozen=True)
 class Enrollee:
     """A participant as the seat-taking service needs them, read once before enrolling."""
@@ -862,7 +856,8 @@ def load_demo_data() -> DemoSummary:
     events = _add_events(event_users, door_staff_id, today)
     add_demo_learning(rng, course_ids)
     _spread_registration_dates(random.Random(f"{SEED}-dates"))
-    extra = [load_extension() for load_extension in DEMO_EXTENSIONS]
+    # Later packages (certificates, projects) add theirs (courses cannot import them).
+    extra = signals.collect(signals.demo_data_loading)
     return DemoSummary(
         created=True,
         programmes=len(programmes),

@@ -2,9 +2,17 @@
 
 from flask import Flask
 
+from webapp import signals
+
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and connect this package's receivers (webapp.signals)."""
+    from events.services import checkin, notifications, seats
     from events.views import bp
 
     app.register_blueprint(bp)
+    signals.personal_data_requested.connect(seats.export_registrations)
+    signals.person_anonymised.connect(seats.anonymise_registrations)
+    signals.api_token_rules.connect(checkin.is_staff_of_some_event)  # the door's staff
+    signals.worker_tick.connect(notifications.mail_imported_tickets)
+    signals.mail_previews_requested.connect(notifications.mail_samples)

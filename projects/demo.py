@@ -99,7 +99,7 @@ MENTORS = [
 ]
 
 
-def load_demo_projects() -> str:
+def load_demo_projects(_sender=None) -> str:
     rng = random.Random(f"{courses_demo.SEED}-projects")
     today = services.today()
     programmes = {p.title: p for p in db.session.scalars(select(Programme))}
@@ -251,6 +251,3 @@ def _add_consultations(rng, project: Project, mentor: User, started, today) -> i
             )
             added += 1
     return added
-
-
-courses_demo.DEMO_EXTENSIONS.append(load_demo_projects)

@@ -18,7 +18,6 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from courses.models import Course, CourseCompletion, Direction, Programme
-from courses.services import completion
 from events.models import Registration
 from projects.models import (
     LEVELS,
@@ -35,7 +34,6 @@ from projects.models import (
 from webapp.extensions import db
 from webapp.locking import write_transaction
 from webapp.models import Organisation, Role, User, UserRole
-from webapp.services import personal_data_exporters
 from webapp.types import utcnow
 
 # The steps of a programme that has none of its own: what each level of support is for.
@@ -341,7 +339,7 @@ def delete_programme_step(step: ProgrammeStep) -> None:
     db.session.commit()
 
 
-def tick_steps_for_completions(completions: list[CourseCompletion]) -> None:
+def tick_steps_for_completions(_sender, completions: list[CourseCompletion]) -> None:
     """Listener of courses.services.completion: a step naming a course is done once a member
     of the project completes that course. Runs inside the completion's transaction."""
     pairs = db.session.execute(
@@ -366,10 +364,7 @@ def tick_steps_for_completions(completions: list[CourseCompletion]) -> None:
             step.done_at, step.done_by_id = now, user_id
 
 
-completion.on_completed.append(tick_steps_for_completions)
-
-
-def _export_projects(user: User) -> dict:
+def export_projects(user: User) -> dict:
     """For a person's download of their data: the projects they are in the team of."""
     rows = db.session.execute(
         select(Project.title, ProjectMember.role)
@@ -378,9 +373,6 @@ def _export_projects(user: User) -> dict:
         .order_by(Project.id)
     ).all()
     return {"projects": [{"title": title, "role": role.value} for title, role in rows]}
-
-
-personal_data_exporters.append(_export_projects)
 
 
 # --- roadmap and consultations -------------------------------------------------------------

@@ -13,7 +13,6 @@ import contextlib
 import logging
 import smtplib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
@@ -22,6 +21,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from webapp import signals
 from webapp.extensions import db
 from webapp.locking import write_transaction
 from webapp.models import OutboxMessage, OutboxStatus
@@ -120,18 +120,13 @@ class _Transport:
             self.smtp = None
 
 
-# Work a feature leaves for the mail worker, run before each round of sending: each callable
-# does a batch and returns how many items it did (0 when there is nothing left). E.g. the
-# tickets of people added by an import (events.services.notifications).
-deferred_work: list[Callable[[], int]] = []
-
-
 def send_due(limit: int = 100, now: datetime | None = None) -> SendReport:
     """Do the deferred work, then send the messages due now (claimed in batches of `limit`)
     until none is left."""
-    for work in deferred_work:
-        while work():
-            pass
+    # Work the packages leave for the worker (signals.worker_tick), e.g. the tickets of
+    # people added by an import: each receiver does a batch and says how many it did.
+    while any(signals.collect(signals.worker_tick)):
+        pass
     report = SendReport()
     transport = _Transport(current_app.config)
     tried: set[int] = set()
@@ -213,20 +208,24 @@ class Preview:
     context: dict
 
 
-# Each module that sends mail adds a function giving its templates with sample data.
-preview_sources: list = [
-    lambda: [
-        Preview(
-            "mail/password_reset",
-            "Password reset",
-            {"user": {"full_name": "Анна Смирнова"}, "link": "https://tropa.example/reset/…"},
-        )
-    ]
+CORE_PREVIEWS = [
+    Preview(
+        "mail/password_reset",
+        "Password reset",
+        {"user": {"full_name": "Анна Смирнова"}, "link": "https://tropa.example/reset/…"},
+    )
 ]
 
 
 def previews() -> dict[str, Preview]:
-    return {preview.template: preview for source in preview_sources for preview in source()}
+    """Every mail template with sample data: the core's, and each package's
+    (signals.mail_previews_requested)."""
+    found = CORE_PREVIEWS + [
+        preview
+        for samples in signals.collect(signals.mail_previews_requested)
+        for preview in samples
+    ]
+    return {preview.template: preview for preview in found}
 
 
 def parts(content: bytes) -> dict[str, str]:

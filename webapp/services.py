@@ -2,7 +2,7 @@
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp import signals
 from webapp.extensions import db
 from webapp.locking import write_transaction
 from webapp.models import (
@@ -289,12 +290,6 @@ def organisation_for(
 
 # --- personal data: export and deletion --------------------------------------------------
 
-# Feature packages add what they keep about a person, so the core needs no import of them.
-PersonalDataExporter = Callable[[User], dict]
-Anonymiser = Callable[[User], None]
-personal_data_exporters: list[PersonalDataExporter] = []
-anonymisers: list[Anonymiser] = []
-
 
 def export_personal_data(user: User) -> dict:
     organisation = user.organisation
@@ -317,15 +312,15 @@ def export_personal_data(user: User) -> dict:
             "municipality": organisation.municipality,
         },
     }
-    for exporter in personal_data_exporters:
-        data.update(exporter(user))
+    # Feature packages add what they keep about the person (the core imports none of them).
+    for part in signals.collect(signals.personal_data_requested, user):
+        data.update(part)
     return data
 
 
 def delete_account(user: User) -> None:
     """Anonymise the person: records kept for reports stay, nothing names them any more."""
-    for anonymise in anonymisers:
-        anonymise(user)
+    signals.person_anonymised.send(user)
     _anonymise_personal_organisation(user)
     user.full_name = str(_l("Deleted user"))
     user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"
@@ -352,10 +347,6 @@ def _anonymise_personal_organisation(user: User) -> None:
 
 # --- personal API tokens (check-in apps) ---------------------------------------------------
 
-# Besides organisers and trainers, feature packages say who else checks people in (the
-# staff of an event), so the core needs no import of them.
-ApiTokenRule = Callable[[User], bool]
-api_token_rules: list[ApiTokenRule] = []
 # last_used_at is written at most this often: a scanner sends a request a second, and a
 # write each time would queue every scan behind another lock.
 API_TOKEN_USE_RESOLUTION = timedelta(minutes=1)
@@ -365,7 +356,8 @@ def may_hold_api_tokens(user: User) -> bool:
     """Who checks people in: organisers, trainers and the staff of an event."""
     if user.has_role(Role.ORGANISER, Role.TRAINER):
         return True
-    return any(rule(user) for rule in api_token_rules)
+    # Feature packages say who else checks people in (the staff of an event).
+    return any(signals.collect(signals.api_token_rules, user))
 
 
 def api_token_hash(token: str) -> str:

@@ -35,7 +35,6 @@ from events.models import Event, Registration
 from webapp.extensions import db
 from webapp.locking import write_transaction
 from webapp.models import User
-from webapp.outbox import deferred_work
 from webapp.services import latin
 from webapp.storage import files_dir, stored_path
 from webapp.types import utcnow
@@ -123,7 +122,7 @@ def run_batch(batch_id: int, chunk: int = CHUNK) -> CertificateBatch:
     return batch
 
 
-def continue_quiet_batch() -> int:
+def continue_quiet_batch(_sender=None) -> int:
     """Finish a batch that no page has advanced for a while (its organiser closed the tab):
     work for the mail worker (webapp.outbox.deferred_work), so a large batch completes in
     the background. Returns 1 when it finished one, 0 when none was waiting."""
@@ -142,9 +141,6 @@ def continue_quiet_batch() -> int:
         return 0
     run_batch(batch_id)
     return 1
-
-
-deferred_work.append(continue_quiet_batch)
 
 
 def latest_batch(event_id: int) -> CertificateBatch | None:

@@ -51,13 +51,12 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
-from events.services import checkin
 from events.services.tickets import ticket_url
 from webapp.extensions import db
 from webapp.locking import write_transaction
 from webapp.mail import send_mail
 from webapp.models import Role, User
-from webapp.outbox import Preview, preview_sources
+from webapp.outbox import Preview
 from webapp.services import random_secret
 from webapp.types import utcnow
 
@@ -431,7 +430,7 @@ def tell_issued(certificate: Certificate, reissued: bool = False) -> None:
     )
 
 
-def _mail_samples() -> list[Preview]:
+def mail_samples(_sender=None) -> list[Preview]:
     """The issued mail on the admin's outbox page, with sample data."""
     snapshot = SAMPLE_SNAPSHOT
     certificate = Certificate(year=2026, number=123, version=1, snapshot=snapshot)
@@ -449,9 +448,6 @@ def _mail_samples() -> list[Preview]:
             },
         )
     ]
-
-
-preview_sources.append(_mail_samples)
 
 
 # --- the PDF ------------------------------------------------------------------------------
@@ -492,7 +488,7 @@ def designs_of(certificates: list[Certificate]) -> list[Design]:
 # --- automatic issue --------------------------------------------------------------------------
 
 
-def issue_for_completions(completions: list[CourseCompletion]) -> None:
+def issue_for_completions(_sender, completions: list[CourseCompletion]) -> None:
     """courses.services.completion.on_completed: certificates for course completions (the
     registrations are in the session already: completion_states loaded them)."""
     by_course: dict[int, list[Registration]] = {}
@@ -503,7 +499,7 @@ def issue_for_completions(completions: list[CourseCompletion]) -> None:
         issue_many(registrations[0].event, registrations)
 
 
-def issue_for_attendance(registration_id: int, event_id: int) -> None:
+def issue_for_attendance(_sender, registration_id: int, event_id: int) -> None:
     """events.services.checkin.on_attended: the door's hot path, so one query decides
     whether to do anything (an event that issues, a person without one yet)."""
     has_one = exists().where(Certificate.registration_id == registration_id)
@@ -522,7 +518,3 @@ def issue_for_attendance(registration_id: int, event_id: int) -> None:
         # never refuse the check-in itself: someone not eligible simply gets no certificate
         with suppress(NotEligible):
             issue(db.session.get(Registration, registration_id))
-
-
-completion.on_completed.append(issue_for_completions)
-checkin.on_attended.append(issue_for_attendance)

@@ -9,18 +9,16 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from courses.models import Course, Programme, course_trainers
 from events.models import Registration, RegistrationStatus, Session, Visibility
-from events.services import calendars, notifications, seats
+from events.services import notifications, seats
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import search_key
 from webapp.types import utcnow
 
 
-def _courses_taught(user: User) -> Select:
+def courses_taught(user: User) -> Select:
+    """The ids of the courses a trainer teaches (their sessions are in the personal feed)."""
     return select(course_trainers.c.course_id).where(course_trainers.c.user_id == user.id)
-
-
-calendars.taught_event_ids.append(_courses_taught)  # trainers' sessions in their feed
 
 
 @dataclass

@@ -10,7 +10,6 @@ count. The first time all rules are met the date is recorded (CourseCompletion.c
 and kept; the certificates issue reads it.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,15 +19,13 @@ from sqlalchemy import func, select
 from courses.models import AnswerStatus, CompletionRule, Course, CourseCompletion, MaterialKind
 from courses.services import materials as learning
 from events.models import Attendance, AttendanceStatus, Registration, Session
+from webapp import signals
 from webapp.extensions import db
 from webapp.models import User
 from webapp.types import utcnow
 
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 
-# Called with the completions reached just now, in the transaction that records them
-# (certificates issues its certificates here, exactly once, in the same commit).
-on_completed: list[Callable[[list[CourseCompletion]], None]] = []
 _NAMED_AT_MOST = 3  # missing items named in a reason; the rest are counted
 
 
@@ -138,8 +135,7 @@ def completion_states(
         states[registration.id] = state
     if newly_complete:
         db.session.flush()
-        for listener in on_completed:
-            listener(newly_complete)
+        signals.course_completed.send(None, completions=newly_complete)
         db.session.commit()
     return states
 

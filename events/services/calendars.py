@@ -9,17 +9,18 @@ event's TZID and the matching VTIMEZONE.
 """
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 import icalendar
 from flask import current_app
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
 from events.models import Event, Registration, RegistrationStatus, Session
+from webapp import signals
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import random_secret
@@ -138,18 +139,17 @@ def ticket_calendar(registration: Registration) -> Feed:
     )
 
 
-# Callables giving a SELECT of the ids of events a user teaches, for the personal feed: the
-# courses package adds its trainers (events cannot import courses).
-taught_event_ids: list[Callable[[User], Select]] = []
-
-
 def personal_sessions_query(user: User):
     """Every session of every event the user is confirmed in, or teaches."""
     confirmed = select(Registration.event_id).where(
         Registration.user_id == user.id, Registration.status == RegistrationStatus.CONFIRMED
     )
     in_feed = [Session.event_id.in_(confirmed)]
-    in_feed += [Session.event_id.in_(taught(user)) for taught in taught_event_ids]
+    # Events a package says the person teaches (courses: its trainers; events cannot import
+    # courses).
+    in_feed += [
+        Session.event_id.in_(taught) for taught in signals.collect(signals.taught_event_ids, user)
+    ]
     return (
         select(Session)
         .join(Session.event)

@@ -16,7 +16,6 @@ decision before it takes the write lock, so the lock is held for a few statement
 import hashlib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -39,7 +38,7 @@ from events.models import (
     Session,
     event_staff,
 )
-from webapp import services as core_services
+from webapp import signals
 from webapp.extensions import db
 from webapp.locking import write_transaction
 from webapp.models import User, search_key
@@ -82,10 +81,6 @@ REFUSED_STATUSES = {
 }
 PRESENT = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 NONCE_MAX_LENGTH = 100
-
-# Called with (registration_id, event_id) whenever a person is marked present or late, in
-# the check-in's transaction (certificates issues participation certificates here).
-on_attended: list[Callable[[int, int], None]] = []
 
 _SECRET_IN_TEXT = re.compile(rf"(?:/t/)?([{SECRET_ALPHABET}]{{26,40}})/?$")
 
@@ -435,8 +430,8 @@ def _write_mark(
         attendance_id = existing.id
         db.session.execute(update(Attendance).where(Attendance.id == existing.id).values(values))
     if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
-        for listener in on_attended:
-            listener(person_id, scan.event_id)
+        # e.g. certificates of participation (connected in certificates.init_app)
+        signals.attendance_marked.send(None, registration_id=person_id, event_id=scan.event_id)
     db.session.execute(
         insert(AttendanceChange).values(
             registration_id=person_id,
@@ -760,8 +755,5 @@ def refuse_unknown_ticket(
 # --- who may hold API tokens --------------------------------------------------------------
 
 
-def _is_staff_of_some_event(user: User) -> bool:
+def is_staff_of_some_event(user: User) -> bool:
     return bool(db.session.scalar(select(exists().where(event_staff.c.user_id == user.id))))
-
-
-core_services.api_token_rules.append(_is_staff_of_some_event)

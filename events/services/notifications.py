@@ -24,7 +24,7 @@ from webapp.extensions import db
 from webapp.locking import write_transaction
 from webapp.mail import Attachment, send_mail
 from webapp.models import OutboxMessage, OutboxStatus
-from webapp.outbox import Preview, deferred_work, preview_sources
+from webapp.outbox import Preview
 from webapp.types import utcnow
 
 Status = RegistrationStatus
@@ -93,7 +93,7 @@ def tell_cancelled(registration: Registration) -> None:
 IMPORTED_BATCH = 25
 
 
-def mail_imported_tickets(limit: int = IMPORTED_BATCH) -> int:
+def mail_imported_tickets(_sender=None, limit: int = IMPORTED_BATCH) -> int:
     """The ticket mail and the reminders of a batch of people an import added
     (Registration.ticket_mail_due); returns how many were done, 0 when none is left.
 
@@ -115,9 +115,6 @@ def mail_imported_tickets(limit: int = IMPORTED_BATCH) -> int:
                 tell_registered(registration)
                 reschedule_registration(db.session, registration)
     return len(registrations)
-
-
-deferred_work.append(mail_imported_tickets)
 
 
 # --- reminders -----------------------------------------------------------------------------
@@ -238,7 +235,7 @@ def _forget_changes(db_session: OrmSession) -> None:
 # --- samples for the admin's preview ------------------------------------------------------
 
 
-def _samples() -> list[Preview]:
+def mail_samples(_sender=None) -> list[Preview]:
     starts = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
     event = Event(
         id=0,
@@ -268,6 +265,3 @@ def _samples() -> list[Preview]:
         Preview("events/mail/cancelled", "Registration cancelled: Форум НКО", common),
         Preview(REMINDER, "Reminder: Форум НКО", {**common, "session": session}),
     ]
-
-
-preview_sources.append(_samples)

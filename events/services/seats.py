@@ -29,9 +29,7 @@ from webapp.extensions import db
 from webapp.locking import write_transaction
 from webapp.models import Organisation, OrganisationType, User
 from webapp.services import (
-    anonymisers,
     normalise_email,
-    personal_data_exporters,
     random_secret,
 )
 from webapp.types import utcnow
@@ -470,7 +468,7 @@ def chunks(values: list, size: int = 900) -> Iterator[list]:
 # --- personal data ------------------------------------------------------------------------
 
 
-def _export_registrations(user: User) -> dict:
+def export_registrations(user: User) -> dict:
     registrations = db.session.scalars(
         select(Registration).where(Registration.user_id == user.id).order_by(Registration.id)
     )
@@ -486,7 +484,7 @@ def _export_registrations(user: User) -> dict:
     }
 
 
-def _anonymise_registrations(user: User) -> None:
+def anonymise_registrations(user: User) -> None:
     for registration in db.session.scalars(
         select(Registration).where(Registration.user_id == user.id)
     ):
@@ -497,7 +495,3 @@ def _anonymise_registrations(user: User) -> None:
         for answer in registration.answers:
             if answer.question.kind == QuestionKind.TEXT:
                 answer.value = ""
-
-
-personal_data_exporters.append(_export_registrations)
-anonymisers.append(_anonymise_registrations)

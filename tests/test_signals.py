@@ -1,0 +1,78 @@
+"""Who reacts to what: every named signal has the receivers it should, connected by the
+packages' init_app (webapp.signals), and no module keeps a list of hooks filled at import."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from webapp import signals
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("webapp", "events", "courses", "certificates", "projects", "reports")
+
+# signal name -> the receivers (module.function) the app connects to it.
+EXPECTED = {
+    "personal-data-requested": {
+        "events.services.seats.export_registrations",
+        "projects.services.export_projects",
+    },
+    "person-anonymised": {"events.services.seats.anonymise_registrations"},
+    "api-token-rules": {"events.services.checkin.is_staff_of_some_event"},
+    "attendance-marked": {"certificates.services.issuing.issue_for_attendance"},
+    "taught-event-ids": {"courses.services.courses_taught"},
+    "course-completed": {
+        "certificates.services.issuing.issue_for_completions",
+        "projects.services.tick_steps_for_completions",
+    },
+    "worker-tick": {
+        "events.services.notifications.mail_imported_tickets",
+        "certificates.services.batches.continue_quiet_batch",
+    },
+    "mail-previews-requested": {
+        "events.services.notifications.mail_samples",
+        "certificates.services.issuing.mail_samples",
+    },
+    "demo-data-loading": {
+        "certificates.demo.load_demo_certificates",
+        "projects.demo.load_demo_projects",
+    },
+}
+
+
+def connected(signal) -> set[str]:
+    receivers = (ref() if callable(ref) and not hasattr(ref, "__module__") else ref
+                 for ref in signal.receivers.values())  # fmt: skip
+    return {f"{r.__module__}.{r.__qualname__}" for r in receivers if r is not None}
+
+
+def test_every_signal_has_its_receivers(app):
+    found = {signal.name: connected(signal) for signal in signals.ALL}
+    for name, receivers in EXPECTED.items():
+        assert found[name] == receivers, name
+
+
+@pytest.mark.xfail(strict=True, reason="events.services.notifications: ORM listeners (issue 12)")
+def test_no_hook_lists_or_global_orm_listeners():
+    hook_list = re.compile(r"^\w+\s*(:\s*list\[[^\]]*Callable|=\s*\[\]\s*$)", re.M)
+    orm_listener = re.compile(r"listens_for\(\s*(Orm)?Session|event\.listen\([^)]*Session")
+    offenders = []
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            if hook_list.search(text) or orm_listener.search(text):
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+@pytest.mark.xfail(strict=True, reason="webapp.views imports events.services.calendars")
+def test_the_core_imports_no_feature_package():
+    feature = re.compile(
+        r"^\s*(from|import) (events|courses|certificates|projects|reports)\b", re.M
+    )
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "webapp").rglob("*.py")
+        if path.name != "__init__.py" and feature.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
