@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install translations messages lint format bench clean
+.PHONY: run test install translations messages lint format bench bench-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ format: install
 
 bench: translations
 	bash scripts/bench-all.sh
+
+# Tropa beside pretix, installed into its own venv (bench/out/peers): optional, not in CI.
+bench-peers: translations
+	bash scripts/bench-peers.sh
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
