@@ -15,7 +15,7 @@ PACKAGES = ("webapp", "events", "courses", "certificates", "projects", "reports"
 EXPECTED = {
     "personal-data-requested": {
         "events.services.seats.export_registrations",
-        "projects.services.export_projects",
+        "projects.services.editing.export_projects",
     },
     "person-anonymised": {"events.services.seats.anonymise_registrations"},
     "profile-changed": {"events.services.notifications.reminders_follow_profile"},
@@ -24,7 +24,7 @@ EXPECTED = {
     "taught-event-ids": {"courses.services.courses_taught"},
     "course-completed": {
         "certificates.services.issuing.issue_for_completions",
-        "projects.services.tick_steps_for_completions",
+        "projects.services.steps.tick_steps_for_completions",
     },
     "worker-tick": {
         "events.services.notifications.mail_imported_tickets",
