@@ -5,7 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_number, format_percent
+from flask_babel import format_date, format_number, format_percent
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import SelectPagination
 
@@ -251,6 +251,6 @@ def percent(fraction: float | None) -> float | None:
 
 
 def period_text(filters: services.ReportFilter) -> str:
-    start = filters.date_from.isoformat() if filters.date_from else "…"
-    end = filters.date_to.isoformat() if filters.date_to else "…"
+    start = format_date(filters.date_from) if filters.date_from else "…"
+    end = format_date(filters.date_to) if filters.date_to else "…"
     return f"{start} — {end}"
