@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     signals.personal_data_requested.connect(seats.export_registrations)
     signals.person_anonymised.connect(seats.anonymise_registrations)
+    signals.profile_changed.connect(notifications.reminders_follow_profile)  # language
     signals.api_token_rules.connect(checkin.is_staff_of_some_event)  # the door's staff
     signals.worker_tick.connect(notifications.mail_imported_tickets)
     signals.mail_previews_requested.connect(notifications.mail_samples)

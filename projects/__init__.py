@@ -7,11 +7,11 @@ from webapp import signals
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and connect this package's receivers (webapp.signals)."""
-    from projects import services
     from projects.demo import load_demo_projects
+    from projects.services import editing, steps
     from projects.views import bp
 
     app.register_blueprint(bp)
-    signals.course_completed.connect(services.tick_steps_for_completions)  # trajectory steps
-    signals.personal_data_requested.connect(services.export_projects)
+    signals.course_completed.connect(steps.tick_steps_for_completions)  # trajectory steps
+    signals.personal_data_requested.connect(editing.export_projects)
     signals.demo_data_loading.connect(load_demo_projects)  # after the certificates' demo

@@ -18,9 +18,11 @@ from courses import demo as courses_demo
 from courses.models import Course, Direction, Programme
 from projects import services
 from projects.models import LEVELS, MilestoneStatus, ProgrammeStep, Project
+from projects.services import editing, mentoring, roadmap
 from webapp.extensions import db
 from webapp.models import Organisation, User
 from webapp.services import find_user
+from webapp.transactions import unit_of_work
 
 D = Direction
 
@@ -111,8 +113,8 @@ def load_demo_projects(_sender=None) -> str:
         leader, colleague = _team(spec)
         started = today - timedelta(days=45 + 75 * (spec.level - 1) + rng.randrange(30))
         partners = [_organisation(name) for name in spec.partners]
-        project = services.create_project(
-            services.ProjectData(
+        project = editing.create_project(
+            editing.ProjectData(
                 title=spec.title,
                 programme_id=programmes[spec.programme].id,
                 direction=spec.direction.value,
@@ -127,7 +129,7 @@ def load_demo_projects(_sender=None) -> str:
             leader,
         )
         mentor = mentors[number % len(mentors)]
-        services.set_mentor(project, mentor.id)
+        mentoring.set_mentor(project, mentor.id)
         _climb(project, spec.level, organiser, started, today)
         _tick_steps(rng, project, leader, started, today)
         overdue = number % 3 == 0  # a third of the projects are late on their level
@@ -150,20 +152,20 @@ def _add_accelerator_steps(programme: Programme) -> None:
         .order_by(Course.id)
         .limit(1)
     )
-    for level, titles in ACCELERATOR_STEPS.items():
-        for position, title in enumerate(titles):
-            last_of_first_level = level == 1 and position == len(titles) - 1
-            course_id = first_course.id if last_of_first_level and first_course else None
-            db.session.add(
-                ProgrammeStep(
-                    programme_id=programme.id,
-                    level=level,
-                    position=position,
-                    title=title,
-                    course_id=course_id,
+    with unit_of_work():
+        for level, titles in ACCELERATOR_STEPS.items():
+            for position, title in enumerate(titles):
+                last_of_first_level = level == 1 and position == len(titles) - 1
+                course_id = first_course.id if last_of_first_level and first_course else None
+                db.session.add(
+                    ProgrammeStep(
+                        programme_id=programme.id,
+                        level=level,
+                        position=position,
+                        title=title,
+                        course_id=course_id,
+                    )
                 )
-            )
-    db.session.commit()
 
 
 def _organisation(name: str) -> Organisation:
@@ -194,19 +196,19 @@ def _climb(project: Project, level: int, organiser: User, started, today) -> Non
         3: "Прототип испытан с партнёрами, отзывы получателей хорошие: переходим к продвижению.",
     }
     for to_level in LEVELS[1:level]:
-        decision = services.change_level(project, to_level, comments[to_level], organiser)
-        decision.decided_at = _at(started + timedelta(days=60 * (to_level - 1) + 10))
-    db.session.commit()
+        decision = editing.change_level(project, to_level, comments[to_level], organiser)
+        with unit_of_work():
+            decision.decided_at = _at(started + timedelta(days=60 * (to_level - 1) + 10))
 
 
 def _tick_steps(rng, project: Project, leader: User, started, today) -> None:
     """Every step below the project's level done; on its level, some of them."""
-    for step in project.steps:
-        below = step.level < project.level
-        if below or (step.level == project.level and rng.random() < 0.5):
-            day = min(today, started + timedelta(days=20 * step.level + step.position * 5))
-            step.done_at, step.done_by_id = _at(day), leader.id
-    db.session.commit()
+    with unit_of_work():
+        for step in project.steps:
+            below = step.level < project.level
+            if below or (step.level == project.level and rng.random() < 0.5):
+                day = min(today, started + timedelta(days=20 * step.level + step.position * 5))
+                step.done_at, step.done_by_id = _at(day), leader.id
 
 
 def _add_milestones(rng, project: Project, started, today, overdue: bool) -> int:
@@ -225,10 +227,10 @@ def _add_milestones(rng, project: Project, started, today, overdue: bool) -> int
             else:
                 due = today + timedelta(days=60 * (level - project.level) + 15 * index)
                 status, done_on = MilestoneStatus.PLANNED, None
-            data = services.MilestoneData(
+            data = roadmap.MilestoneData(
                 title=title, level=level, due_on=due, status=status.value, done_on=done_on
             )
-            services.save_milestone(project, None, data)
+            roadmap.save_milestone(project, None, data)
             added += 1
     return added
 
@@ -238,9 +240,9 @@ def _add_consultations(rng, project: Project, mentor: User, started, today) -> i
     for level in LEVELS[: project.level]:
         for index, topic in enumerate(CONSULTATION_TOPICS[level][: 1 + rng.randrange(2)]):
             held = min(today, started + timedelta(days=30 * (level - 1) + 12 * index + 3))
-            services.add_consultation(
+            mentoring.add_consultation(
                 project,
-                services.ConsultationData(
+                mentoring.ConsultationData(
                     held_on=held,
                     topic=topic,
                     level=level,

@@ -1,7 +1,6 @@
 """The projects blueprint: projects, their trajectories, the board of all projects."""
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -21,7 +20,7 @@ from projects.forms import (
     StepForm,
 )
 from projects.models import LEVELS, Milestone, ProgrammeStep, Project, ProjectStep
-from projects.services import ProjectError
+from projects.services import ProjectError, board, editing, mentoring, roadmap, steps
 from webapp.export import attachment_disposition, xlsx_workbook_response
 from webapp.extensions import db
 from webapp.forms import ConfirmForm
@@ -31,10 +30,7 @@ from webapp.permissions import roles_required
 bp = Blueprint("projects", __name__, template_folder="templates")
 
 
-@bp.app_template_filter("day")
-def day_filter(value) -> str:
-    """A calendar date (no time, no zone) in the reader's language: '27 ноября 2026'."""
-    return format_date(value, "d MMMM y") if value else ""
+bp.add_app_template_filter(services.day, "day")
 
 
 @bp.app_context_processor
@@ -44,7 +40,7 @@ def level_names():
 
 def _project(project_id: int, allowed=services.may_view) -> Project:
     """The project, or 404; 403 unless the current user may do this with it."""
-    project = services.load_project(project_id)
+    project = editing.load_project(project_id)
     if project is None:
         abort(404)
     if not allowed(current_user, project):
@@ -75,34 +71,34 @@ def _back(project: Project, anchor: str = ""):
 @bp.route("/my/projects")
 @login_required
 def my_projects():
-    projects = services.projects_of(current_user)
+    projects = editing.projects_of(current_user)
     return render_template(
         "projects/my_projects.html",
         projects=projects,
-        overdue=services.overdue_counts([p.id for p in projects]),
+        overdue=board.overdue_counts([p.id for p in projects]),
     )
 
 
-@bp.route("/projects/board")
+@bp.route("/projects/board", endpoint="board")
 @roles_required(Role.ORGANISER)
-def board():
-    form = BoardFilterForm(programmes(), services.board_municipalities(), request.args)
+def board_page():
+    form = BoardFilterForm(programmes(), board.municipalities(), request.args)
     form.validate()
-    filters = services.BoardFilter(
+    filters = board.BoardFilter(
         programme_id=form.programme.data if not form.programme.errors else None,
         municipality=form.municipality.data if not form.municipality.errors else None,
     )
     level = request.args.get("level", type=int)
     if level in LEVELS:
-        page, cards = services.level_page(filters, level, request.args.get("page", 1, type=int))
+        page, cards = board.level_page(filters, level, request.args.get("page", 1, type=int))
         return render_template(
             "projects/board_level.html", form=form, level=level, page=page, cards=cards
         )
     return render_template(
         "projects/board.html",
         form=form,
-        columns=services.board(filters),
-        limit=services.BOARD_COLUMN_LIMIT,
+        columns=board.columns(filters),
+        limit=board.BOARD_COLUMN_LIMIT,
         programmes=programmes(),
     )
 
@@ -110,8 +106,8 @@ def board():
 # --- a project ----------------------------------------------------------------------------------
 
 
-def _project_data(form: ProjectForm) -> services.ProjectData:
-    return services.ProjectData(
+def _project_data(form: ProjectForm) -> editing.ProjectData:
+    return editing.ProjectData(
         title=form.title.data or "",
         programme_id=form.programme_id.data,
         direction=form.direction.data,
@@ -134,7 +130,7 @@ def new_project():
         form.started_on.data = services.today()
     if form.validate_on_submit():
         try:
-            project = services.create_project(_project_data(form), current_user)
+            project = editing.create_project(_project_data(form), current_user)
         except ProjectError as error:
             _show_error(form, error)
         else:
@@ -155,7 +151,7 @@ def edit_project(project_id: int):
         form.partners.data = "\n".join(o.inn or o.name for o in project.partners)
     if form.validate_on_submit():
         try:
-            services.update_project(project, _project_data(form))
+            editing.update_project(project, _project_data(form))
         except ProjectError as error:
             _show_error(form, error)
         else:
@@ -170,13 +166,13 @@ def project_page(project_id: int):
     project = _project(project_id)
     may_edit = services.may_edit(current_user, project)
     is_organiser = services.is_organiser(current_user)
-    mentor_form = MentorForm(services.possible_mentors(), formdata=None) if is_organiser else None
+    mentor_form = MentorForm(mentoring.possible_mentors(), formdata=None) if is_organiser else None
     if mentor_form:
         mentor_form.mentor_id.data = project.mentor_id
     return render_template(
         "projects/project.html",
         project=project,
-        levels=services.trajectory(project),
+        levels=steps.trajectory(project),
         overdue={m.id for m in project.milestones if services.is_overdue(m)},
         may_edit=may_edit,
         may_log=services.may_log(current_user, project),
@@ -191,12 +187,12 @@ def project_page(project_id: int):
 @roles_required(Role.ORGANISER)
 def set_mentor(project_id: int):
     project = _project(project_id)
-    form = MentorForm(services.possible_mentors())
+    form = MentorForm(mentoring.possible_mentors())
     if not form.validate_on_submit():
         flash(_("Choose a trainer as the mentor."), "danger")
         return _back(project)
     try:
-        services.set_mentor(project, form.mentor_id.data)
+        mentoring.set_mentor(project, form.mentor_id.data)
         flash(_("Mentor saved."))
     except ProjectError as error:
         flash(error.message, "danger")
@@ -213,7 +209,7 @@ def add_step(project_id: int):
     form = StepForm(_courses())
     if form.validate_on_submit():
         try:
-            services.add_step(project, form.level.data, form.title.data, form.course_id.data)
+            steps.add_step(project, form.level.data, form.title.data, form.course_id.data)
             flash(_("Step added."))
         except ProjectError as error:
             flash(error.message, "danger")
@@ -233,15 +229,15 @@ def step_action(project_id: int, step_id: int):
         abort(404)
     action = request.form.get("action")
     if action in ("done", "undone"):
-        services.set_step_done(step, current_user, action == "done")
+        steps.set_step_done(step, current_user, action == "done")
         return _back(project, "#trajectory")
     if not services.may_edit(current_user, project):
         abort(403)
     if action == "delete":
-        services.delete_step(step)
+        steps.delete_step(step)
         flash(_("Step deleted."))
     elif action == "save":
-        _save_step(services.save_step, step)
+        _save_step(steps.save_step, step)
     else:
         flash(_("Nothing to do: choose tick, save or delete."), "danger")
     return _back(project, "#trajectory")
@@ -268,7 +264,7 @@ def _milestone_page(project: Project, milestone: Milestone | None):
     if request.method == "GET" and milestone is None:
         form.level.data = project.level
     if form.validate_on_submit():
-        data = services.MilestoneData(
+        data = roadmap.MilestoneData(
             title=form.title.data,
             level=form.level.data,
             due_on=form.due_on.data,
@@ -277,7 +273,7 @@ def _milestone_page(project: Project, milestone: Milestone | None):
             notes=form.notes.data or "",
         )
         try:
-            services.save_milestone(project, milestone, data)
+            roadmap.save_milestone(project, milestone, data)
         except ProjectError as error:
             _show_error(form, error)
         else:
@@ -312,7 +308,7 @@ def edit_milestone(project_id: int, milestone_id: int):
 @login_required
 def delete_milestone(project_id: int, milestone_id: int):
     project = _project(project_id, services.may_edit)
-    services.delete_milestone(_milestone(project, milestone_id))
+    roadmap.delete_milestone(_milestone(project, milestone_id))
     flash(_("Milestone deleted."))
     return _back(project, "#roadmap")
 
@@ -321,14 +317,14 @@ def delete_milestone(project_id: int, milestone_id: int):
 @login_required
 def new_consultation(project_id: int):
     project = _project(project_id, services.may_log)
-    form = ConsultationForm(services.possible_mentors())
+    form = ConsultationForm(mentoring.possible_mentors())
     if request.method == "GET":
         form.held_on.data = services.today()
         form.level.data = project.level
         is_trainer = current_user.has_role(Role.TRAINER)
         form.expert_id.data = current_user.id if is_trainer else project.mentor_id
     if form.validate_on_submit():
-        data = services.ConsultationData(
+        data = mentoring.ConsultationData(
             held_on=form.held_on.data,
             topic=form.topic.data,
             level=form.level.data,
@@ -337,7 +333,7 @@ def new_consultation(project_id: int):
             next_steps=form.next_steps.data or "",
         )
         try:
-            services.add_consultation(project, data)
+            mentoring.add_consultation(project, data)
         except ProjectError as error:
             _show_error(form, error)
         else:
@@ -358,7 +354,7 @@ def change_level(project_id: int):
         form.to_level.data = min(project.level + 1, LEVELS[-1])
     if form.validate_on_submit():
         try:
-            services.change_level(
+            editing.change_level(
                 project, form.to_level.data, form.comment.data, current_user, form.confirm_skip.data
             )
         except ProjectError as error:
@@ -406,7 +402,7 @@ def programme_steps(programme_id: int):
     form = StepForm(courses)
     if form.validate_on_submit():
         try:
-            services.add_programme_step(
+            steps.add_programme_step(
                 programme, form.level.data, form.title.data, form.course_id.data
             )
         except ProjectError as error:
@@ -417,8 +413,8 @@ def programme_steps(programme_id: int):
     return render_template(
         "projects/programme_steps.html",
         programme=programme,
-        steps=services.programme_steps(programme.id),
-        defaults=services.DEFAULT_STEPS,
+        steps=steps.programme_steps(programme.id),
+        defaults=steps.DEFAULT_STEPS,
         courses=courses,
         form=form,
     )
@@ -431,8 +427,8 @@ def programme_step(programme_id: int, programme_step_id: int):
     if step is None or step.programme_id != programme_id:
         abort(404)
     if request.form.get("action") == "delete":
-        services.delete_programme_step(step)
+        steps.delete_programme_step(step)
         flash(_("Step deleted."))
     else:
-        _save_step(services.save_programme_step, step)
+        _save_step(steps.save_programme_step, step)
     return redirect(url_for("projects.programme_steps", programme_id=programme_id))

@@ -5,13 +5,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_number, format_percent
+from flask_babel import format_date, format_number, format_percent
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import SelectPagination
 
 from reports import services
 from reports.forms import ReportFilterForm, target_field_name, targets_form
 from reports.models import DEFAULT_TARGETS, Indicator
+from reports.services import ReportError, dashboard, lists, targets
 from webapp.export import xlsx_response, xlsx_workbook_response
 from webapp.extensions import db
 from webapp.filters import local_date
@@ -26,7 +27,7 @@ bp = Blueprint(
     static_folder="static/reports",
     static_url_path="/static",
 )
-LISTING_NAMES = ",".join(services.LISTINGS)
+LISTING_NAMES = ",".join(lists.LISTINGS)
 PAGE_SIZE = 50
 
 
@@ -66,30 +67,30 @@ def progress(value: int, target: int) -> float | None:
     return value / target if target else None
 
 
-def summary(filters: services.ReportFilter, figures: services.Figures) -> list[dict]:
+def summary(filters: services.ReportFilter, figures: dashboard.Figures) -> list[dict]:
     """The targets against their values, in Indicator order."""
-    targets = services.targets(filters.programme_id)
+    goals = targets.targets(filters.programme_id)
     return [
         {
             "indicator": indicator,
             "label": indicator.label,
-            "target": targets[indicator],
+            "target": goals[indicator],
             "value": figures.values[indicator.value],
-            "progress": progress(figures.values[indicator.value], targets[indicator]),
+            "progress": progress(figures.values[indicator.value], goals[indicator]),
         }
         for indicator in Indicator
     ]
 
 
-@bp.route("/")
+@bp.route("/", endpoint="dashboard")
 @roles_required(Role.ORGANISER)
-def dashboard():
+def dashboard_page():
     programmes = services.programmes()
     form, filters = read_filters(programmes)
     if filters is None:
         return bad_filters(form)
-    figures = services.figures(filters)
-    months = services.registrations_by_month(filters)
+    figures = dashboard.figures(filters)
+    months = dashboard.registrations_by_month(filters)
     report = {
         "targets": summary(filters, figures),
         "figures": figures,
@@ -113,7 +114,7 @@ def dashboard():
 @bp.route(f"/<any({LISTING_NAMES}):indicator>")
 @roles_required(Role.ORGANISER)
 def listing(indicator: str):
-    chosen = services.LISTINGS[indicator]  # the route accepts only these names
+    chosen = lists.LISTINGS[indicator]  # the route accepts only these names
     form, filters = read_filters(services.programmes())
     if filters is None:
         return bad_filters(form)
@@ -137,7 +138,7 @@ def listing(indicator: str):
 @bp.route(f"/<any({LISTING_NAMES}):indicator>.xlsx")
 @roles_required(Role.ORGANISER)
 def export_listing(indicator: str):
-    chosen = services.LISTINGS[indicator]  # the route accepts only these names
+    chosen = lists.LISTINGS[indicator]  # the route accepts only these names
     form, filters = read_filters(services.programmes())
     if filters is None:
         return bad_filters(form)
@@ -154,13 +155,13 @@ def funder_workbook():
     form, filters = read_filters(programmes)
     if filters is None:
         return bad_filters(form)
-    figures = services.figures(filters)
+    figures = dashboard.figures(filters)
     summary_rows = [
         [row["label"], row["target"], row["value"], percent(row["progress"])]
         for row in summary(filters, figures)
     ]
     summary_rows += [
-        [str(services.LISTINGS["certificates"].label), None, figures.values["certificates"], None],
+        [str(lists.LISTINGS["certificates"].label), None, figures.values["certificates"], None],
         [_("Attendance rate"), None, None, percent(figures.attendance_rate)],
         [],
         [_("Period"), period_text(filters)],
@@ -170,27 +171,30 @@ def funder_workbook():
     sheets = [(_("Summary"), [_("Indicator"), _("Target"), _("Value"), "%"], summary_rows)]
     sheets += [
         (str(chosen.label), [str(h) for h in chosen.header], sheet_rows(chosen, filters))
-        for chosen in services.LISTINGS.values()
+        for chosen in lists.LISTINGS.values()
     ]
-    stamp = datetime.now(ZoneInfo(filters.zone)).strftime("%Y-%m-%d")
+    stamp = datetime.now(ZoneInfo(filters.zone)).date().isoformat()
     return xlsx_workbook_response(f"{_('Report for the funder')} {stamp}.xlsx", sheets)
 
 
-@bp.route("/targets", methods=["GET", "POST"])
+@bp.route("/targets", methods=["GET", "POST"], endpoint="targets")
 @roles_required(Role.ORGANISER)
-def targets():
+def targets_page():
     programmes = services.programmes()
-    form = targets_form(programmes, services.programme_targets())
+    form = targets_form(programmes, targets.programme_targets())
     if form.validate_on_submit():
-        services.save_targets(
-            {
-                (programme.id, indicator): form[target_field_name(programme.id, indicator)].data
-                for programme in programmes
-                for indicator in Indicator
-            }
-        )
-        flash(_("Targets saved."), "success")
-        return redirect(url_for("reports.targets"))
+        chosen = {
+            (programme.id, indicator): form[target_field_name(programme.id, indicator)].data
+            for programme in programmes
+            for indicator in Indicator
+        }
+        try:
+            targets.save_targets(chosen)
+        except ReportError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("Targets saved."), "success")
+            return redirect(url_for("reports.targets"))
     if form.errors:
         flash(_("Some targets are not whole numbers from 0 up: see the marked fields."), "danger")
     return render_template(
@@ -230,10 +234,10 @@ def sheet_value(value, kind: str):
     return value
 
 
-def sheet_rows(chosen: services.Listing, filters: services.ReportFilter) -> list[list]:
+def sheet_rows(chosen: lists.Listing, filters: services.ReportFilter) -> list[list]:
     return [
         [sheet_value(value, kind) for value, kind in zip(row, chosen.kinds, strict=True)]
-        for row in services.listing_rows(chosen, filters)
+        for row in lists.listing_rows(chosen, filters)
     ]
 
 
@@ -247,6 +251,6 @@ def percent(fraction: float | None) -> float | None:
 
 
 def period_text(filters: services.ReportFilter) -> str:
-    start = filters.date_from.isoformat() if filters.date_from else "…"
-    end = filters.date_to.isoformat() if filters.date_to else "…"
+    start = format_date(filters.date_from) if filters.date_from else "…"
+    end = format_date(filters.date_to) if filters.date_to else "…"
     return f"{start} — {end}"

@@ -8,8 +8,11 @@ Alembic migrations, so every run also proves they work.
 import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from flask_babel import force_locale
@@ -23,6 +26,27 @@ from webapp.services import hash_password
 from webapp.types import utcnow
 
 PASSWORD = "correct-horse-42"
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "webapp" / "translations"
+
+
+def pytest_sessionstart(session):
+    """Compile the translation catalogues (build output, not committed) that are missing or
+    older than their .po, so a plain `pytest` works on a fresh clone."""
+    compile_translations()
+
+
+def compile_translations() -> None:
+    for po in TRANSLATIONS.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source)
+        # Written aside and moved in: parallel test workers never read half a file.
+        partial = mo.with_name(f"{mo.name}.{os.getpid()}")
+        with partial.open("wb") as target:
+            write_mo(target, catalog)
+        os.replace(partial, mo)
 
 
 def database_url(tmp_path_factory) -> str:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from projects import services
 from projects.models import Milestone, ProgrammeStep, Project
+from projects.services import editing, mentoring, roadmap
 from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType, User
 
@@ -27,7 +28,7 @@ def give_organisation(user: User, name: str = 'АНО "Вместе"') -> Organi
 
 
 def make_project(leader: User, programme, title="Семейная гостиная", **fields) -> Project:
-    data = services.ProjectData(
+    data = editing.ProjectData(
         title=title,
         programme_id=programme.id,
         direction=fields.pop("direction", "parents_children"),
@@ -35,14 +36,14 @@ def make_project(leader: User, programme, title="Семейная гостина
         municipality=fields.pop("municipality", "Великий Новгород"),
         **fields,
     )
-    return services.create_project(data, leader)
+    return editing.create_project(data, leader)
 
 
 def add_overdue_milestone(project: Project, title="Паспорт проекта") -> Milestone:
-    return services.save_milestone(
+    return roadmap.save_milestone(
         project,
         None,
-        services.MilestoneData(title=title, level=1, due_on=services.today() - timedelta(days=1)),
+        roadmap.MilestoneData(title=title, level=1, due_on=services.today() - timedelta(days=1)),
     )
 
 
@@ -50,11 +51,11 @@ def projects_world(users: dict, course) -> dict:
     """The participant leads a project of the course's programme; the trainer mentors it."""
     give_organisation(users["participant"])
     project = make_project(users["participant"], course.programme)
-    services.set_mentor(project, users["trainer"].id)
-    milestone = services.save_milestone(
+    mentoring.set_mentor(project, users["trainer"].id)
+    milestone = roadmap.save_milestone(
         project,
         None,
-        services.MilestoneData(title="Паспорт", level=1, due_on=services.today()),
+        roadmap.MilestoneData(title="Паспорт", level=1, due_on=services.today()),
     )
     programme_step = ProgrammeStep(programme_id=course.programme_id, level=1, title="Аудит")
     db.session.add(programme_step)

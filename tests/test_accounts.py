@@ -450,3 +450,15 @@ def test_change_password(client, users):
     client.post("/logout")
     assert signs_in(client, NEW_PASSWORD)
     assert not signs_in(client, PASSWORD)
+
+
+def test_account_refusals_carry_stable_reasons(app_ctx, users):
+    with pytest.raises(services.AccountError) as taken:
+        services.sign_up(email="ANNA@example.org", password=PASSWORD, full_name="Анна")
+    assert (taken.value.reason, taken.value.field) == ("email_taken", "email")
+
+    admin = users["admin"]
+    with pytest.raises(services.AccountError) as own:
+        services.revoke_role(admin, Role.ADMIN, by=admin)
+    assert own.value.reason == "own_admin_role"
+    assert Role.ADMIN in db.session.get(User, admin.id, populate_existing=True).roles

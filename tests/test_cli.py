@@ -85,3 +85,12 @@ def test_a_short_password_is_refused(tropa):
     assert result.exit_code == 2
     assert "at least 8 characters" in result.output
     assert users_named("boss@example.org") == 0
+
+
+def test_signals_lists_each_signal_with_its_receivers(tropa):
+    result = tropa("signals")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    anonymised = lines.index("person-anonymised")
+    assert lines[anonymised + 1] == "    events.services.seats.anonymise_registrations"
+    assert "    projects.services.steps.tick_steps_for_completions" in lines

@@ -11,8 +11,8 @@ from courses.models import Course, CourseCompletion, Direction, Level, Programme
 from courses.services import my_learning
 from events.models import Attendance, RegistrationStatus, Session, Visibility
 from events.services import seats
-from projects import services as project_services
 from projects.models import LevelDecision, Project, ProjectStep
+from projects.services import board, editing
 from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType, Role, User, UserRole
 from webapp.services import authenticate, find_user, inn_error, search_key
@@ -131,14 +131,14 @@ def test_projects_stand_on_every_level_with_joint_ones_mentors_and_a_roadmap(app
         assert all(step.done_at for step in below)
         decisions = [(d.from_level, d.to_level) for d in project.level_decisions]
         assert decisions == [(level, level + 1) for level in range(1, project.level)]
-    overdue = project_services.overdue_counts([project.id for project in projects])
+    overdue = board.overdue_counts([project.id for project in projects])
     assert 1 <= len(overdue) < len(projects)
     assert db.session.scalar(select(func.count(LevelDecision.id))) >= 5
     assert db.session.scalar(
         select(func.count(ProjectStep.id)).where(ProjectStep.course_id.isnot(None))
     )
     # The participant login leads a project.
-    assert project_services.projects_of(find_user(demo.PARTICIPANT))
+    assert editing.projects_of(find_user(demo.PARTICIPANT))
 
 
 def test_completed_courses_and_a_past_event_hold_certificates(app_ctx):

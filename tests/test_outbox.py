@@ -13,9 +13,9 @@ from tests.mail_support import CollectingHandler, free_port, smtp_server, use_sm
 from webapp import outbox
 from webapp.cli import send_due as send_due_command
 from webapp.extensions import db
-from webapp.locking import write_transaction
 from webapp.mail import send_mail
 from webapp.models import OutboxMessage, OutboxStatus, Role
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 
@@ -46,7 +46,7 @@ def later(minutes: int) -> object:
 
 
 def test_a_message_is_queued_only_when_its_transaction_commits(app_ctx):
-    with pytest.raises(RuntimeError), write_transaction():
+    with pytest.raises(RuntimeError), unit_of_work():
         send_mail("a@example.org", "x", "mail/password_reset", user={"full_name": "A"}, link="")
         raise RuntimeError("the change fails")
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0

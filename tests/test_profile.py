@@ -1,6 +1,7 @@
 """Profile, organisations and INN check digits; personal data export and account deletion."""
 
 import json
+from email import message_from_bytes, policy
 
 import pytest
 from sqlalchemy import func, select, text
@@ -328,3 +329,43 @@ def test_deleting_needs_the_password_and_the_tick(client, anna, password, confir
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     assert db.session.get(User, anna.id).is_active
+
+
+# --- what the profile changes elsewhere, and what reading it does not -------------------
+
+
+def test_a_new_language_rewrites_the_pending_reminders_in_it(client, enrolled_anna, course):
+    from events.services.notifications import REMINDER
+    from webapp.models import OutboxMessage
+
+    def subjects() -> list[str]:
+        db.session.expire_all()
+        contents = db.session.scalars(
+            select(OutboxMessage.content).where(OutboxMessage.template == REMINDER)
+        )
+        return [message_from_bytes(c, policy=policy.default)["Subject"] for c in contents]
+
+    before = subjects()
+    assert before and all(subject.startswith("Напоминание") for subject in before)
+    response = client.post("/profile", data=profile_form(locale="en"))
+    assert response.status_code == 302
+    after = subjects()
+    assert len(after) == len(before)
+    assert all(subject.startswith("Reminder") for subject in after)
+
+
+def test_reading_the_profile_writes_nothing(client, anna):
+    """An account from before calendar links were made with it: the profile offers to
+    make one, and only the POST does."""
+    db.session.execute(text("UPDATE users SET calendar_token = NULL"))
+    db.session.commit()
+    page = client.get("/profile").get_data(as_text=True)
+    assert "Make my calendar link" in page
+    assert db.session.get(User, anna.id, populate_existing=True).calendar_token is None
+
+    client.post("/profile/calendar/reset")
+    token = db.session.get(User, anna.id, populate_existing=True).calendar_token
+    assert token
+    assert f"http://tropa.test/calendar/{token}.ics" in client.get("/profile").get_data(
+        as_text=True
+    )

@@ -21,6 +21,7 @@ from projects.models import (
     ProgrammeStep,
     Project,
 )
+from projects.services import board, editing, mentoring, roadmap, steps
 from tests.conftest import make_user
 from tests.materials_support import enrol, sign_in
 from tests.projects_support import (
@@ -111,8 +112,8 @@ def test_the_programmes_own_steps_are_copied_and_then_the_projects_own(users, pr
     give_organisation(users["participant"])
     project = make_project(users["participant"], programme)
     assert [(s.title, s.course_id) for s in project.steps] == [("Аудит", None), ("Курс", course.id)]
-    services.save_step(project.steps[0], "Аудит проведён", None)
-    assert services.programme_steps(programme.id)[0].title == "Аудит"  # the programme's stays
+    steps.save_step(project.steps[0], "Аудит проведён", None)
+    assert steps.programme_steps(programme.id)[0].title == "Аудит"  # the programme's stays
 
 
 def test_a_joint_project_needs_a_partner_found_by_inn_or_exact_name(client, users, programme):
@@ -170,7 +171,7 @@ def test_a_persons_data_download_lists_their_projects(users, project):
 
 
 def test_the_mentor_ticks_steps_and_logs_consultations_but_does_not_edit(client, users, project):
-    services.set_mentor(project, users["trainer"].id)
+    mentoring.set_mentor(project, users["trainer"].id)
     step, pid = project.steps[0], project.id
     sign_in(client, users["trainer"])
     assert "Семейная гостиная" in page_text(client.get("/my/projects"))
@@ -231,16 +232,16 @@ def test_a_milestone_due_before_the_project_started_is_refused(client, users, pr
     }
     text = page_text(client.post(f"/projects/{project.id}/milestones/new", data=form))
     message = "The due date is before the project started (%(day)s)."
-    assert shown(text, gettext(message, day=project.started_on.isoformat()))
+    assert shown(text, gettext(message, day=services.day(project.started_on)))
     assert db.session.scalar(select(func.count(Milestone.id))) == 0
 
     form["due_on"] = project.started_on.isoformat()
     assert client.post(f"/projects/{project.id}/milestones/new", data=form).status_code == 302
     # Nor can the project's start move after a milestone it already has.
     with pytest.raises(services.ProjectError):
-        services.update_project(
+        editing.update_project(
             project,
-            services.ProjectData(
+            editing.ProjectData(
                 title=project.title,
                 programme_id=project.programme_id,
                 direction=project.direction,
@@ -252,14 +253,14 @@ def test_a_milestone_due_before_the_project_started_is_refused(client, users, pr
 def test_overdue_means_past_due_and_not_done_or_cancelled(client, users, project):
     late = add_overdue_milestone(project)
     done = add_overdue_milestone(project, "Сделано")
-    services.save_milestone(
+    roadmap.save_milestone(
         project,
         done,
-        services.MilestoneData(title="Сделано", level=1, due_on=done.due_on, status="done"),
+        roadmap.MilestoneData(title="Сделано", level=1, due_on=done.due_on, status="done"),
     )
     assert done.done_on == services.today() and done.status == MilestoneStatus.DONE
     assert services.is_overdue(late) and not services.is_overdue(done)
-    assert services.trajectory(project)[0].overdue == 1
+    assert steps.trajectory(project)[0].overdue == 1
     sign_in(client, users["participant"])
     text = page_text(client.get(f"/projects/{project.id}"))
     assert text.count("milestone-overdue") == 1
@@ -312,7 +313,7 @@ def test_participants_cannot_change_the_level(client, users, project):
 
 def test_completing_a_steps_course_ticks_it_for_members_only(users, project, course):
     step = project.steps[2]
-    services.save_step(step, step.title, course.id)
+    steps.save_step(step, step.title, course.id)
     course.requires_signoff = True
     db.session.commit()
     outsider = make_user("outsider@example.org")
@@ -335,10 +336,10 @@ def test_completing_a_steps_course_ticks_it_for_members_only(users, project, cou
 
 def test_the_roadmap_exports_as_xlsx_and_pdf(client, users, project):
     add_overdue_milestone(project)
-    services.set_step_done(project.steps[0], users["participant"], True)
-    services.add_consultation(
+    steps.set_step_done(project.steps[0], users["participant"], True)
+    mentoring.add_consultation(
         project,
-        services.ConsultationData(
+        mentoring.ConsultationData(
             held_on=services.today(), topic="Аудит идеи", level=1, expert_id=users["trainer"].id
         ),
     )
@@ -352,12 +353,12 @@ def test_the_roadmap_exports_as_xlsx_and_pdf(client, users, project):
     assert workbook.sheetnames == sheets
     summary = {row[0]: row[1] for row in workbook[sheets[0]].iter_rows(values_only=True)}
     assert summary[gettext("Project")] == "Семейная гостиная"
-    steps = list(workbook[sheets[1]].iter_rows(values_only=True))
-    assert steps[0][:4] == tuple(gettext(h) for h in ("Level", "Step", "Course", "State"))
-    assert steps[1][:2] == (1, gettext("Audit done")) and steps[1][3] == gettext("done")
-    assert steps[2][3] == gettext("to do") and len(steps) == 1 + len(project.steps)
-    roadmap = list(workbook[sheets[2]].iter_rows(values_only=True))
-    assert roadmap[1][1] == "Паспорт проекта" and roadmap[1][-1] == gettext("overdue")
+    step_rows = list(workbook[sheets[1]].iter_rows(values_only=True))
+    assert step_rows[0][:4] == tuple(gettext(h) for h in ("Level", "Step", "Course", "State"))
+    assert step_rows[1][:2] == (1, gettext("Audit done")) and step_rows[1][3] == gettext("done")
+    assert step_rows[2][3] == gettext("to do") and len(step_rows) == 1 + len(project.steps)
+    roadmap_rows = list(workbook[sheets[2]].iter_rows(values_only=True))
+    assert roadmap_rows[1][1] == "Паспорт проекта" and roadmap_rows[1][-1] == gettext("overdue")
     consultations = list(workbook[sheets[3]].iter_rows(values_only=True))
     assert consultations[1][2:4] == ("Олег Трейнеров", "Аудит идеи")
 
@@ -399,7 +400,7 @@ def test_the_board_caps_columns_and_filters(client, users, programme):
     sign_in(client, users["organiser"])
     add_projects(programme, 63)
     text = page_text(client.get("/projects/board"))
-    assert text.count('class="card project-card') == 3 * services.BOARD_COLUMN_LIMIT
+    assert text.count('class="card project-card') == 3 * board.BOARD_COLUMN_LIMIT
     assert "/projects/board?level=1" in text
     everything = page_text(client.get("/projects/board?level=1"))
     assert everything.count('class="card project-card') == 21
@@ -420,20 +421,20 @@ def test_the_board_caps_columns_and_filters(client, users, programme):
 
 
 def test_the_project_page_runs_a_constant_number_of_queries(client, users, project, count_queries):
-    services.set_mentor(project, users["trainer"].id)
+    mentoring.set_mentor(project, users["trainer"].id)
 
     def grow(count: int) -> None:
         for number in range(count):
             add_overdue_milestone(project, f"Веха {number}")
-            services.add_step(project, 2, f"Шаг {number}")
-            services.add_consultation(
+            steps.add_step(project, 2, f"Шаг {number}")
+            mentoring.add_consultation(
                 project,
-                services.ConsultationData(
+                mentoring.ConsultationData(
                     held_on=services.today(), topic=f"Тема {number}", level=1,
                     expert_id=users["trainer"].id,
                 ),
             )  # fmt: skip
-            services.change_level(project, 1 + (project.level % 3 == 1), "Решение", users["admin"])
+            editing.change_level(project, 1 + (project.level % 3 == 1), "Решение", users["admin"])
 
     sign_in(client, users["organiser"])
     grow(1)

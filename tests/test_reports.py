@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from events.models import Attendance, AttendanceMethod, Event, Registration, Session
 from reports import services
 from reports.models import DEFAULT_TARGETS, Indicator, ProgrammeTarget
+from reports.services import ReportError, dashboard, lists, targets
 from tests.conftest import login as sign_in
 from tests.reports_support import MUNICIPALITIES, Period, build_world, expected_figures
 from webapp.extensions import db
@@ -72,22 +73,22 @@ def test_every_figure_matches_a_recomputation_from_the_rows(world, name):
         filters.municipality,
         utcnow(),
     )
-    figures = services.figures(filters)
-    for listing in services.LISTINGS:
+    figures = dashboard.figures(filters)
+    for listing in lists.LISTINGS:
         assert figures.values[listing] == expected[listing], listing
     assert figures.expected_places == expected["expected_places"]
     assert figures.attended_places == expected["attended_places"]
     months = {
         month: [courses, events]
-        for month, courses, events in services.registrations_by_month(filters)
+        for month, courses, events in dashboard.registrations_by_month(filters)
     }
     assert {m: v for m, v in months.items() if v != [0, 0]} == expected["months"]
 
 
 def test_the_world_holds_the_cases_the_figures_must_get_right(world):
     """Guards the recomputation test: it proves little on a world without these."""
-    figures = services.figures(services.ReportFilter())
-    assert all(figures.values[name] > 0 for name in services.LISTINGS), figures.values
+    figures = dashboard.figures(services.ReportFilter())
+    assert all(figures.values[name] > 0 for name in lists.LISTINGS), figures.values
     assert 0 < figures.attended_places < figures.expected_places
     guest_emails = db.session.scalars(
         db.select(Registration.email).where(Registration.user_id.is_(None))
@@ -119,7 +120,7 @@ def test_a_guest_is_one_person_whatever_the_case_of_the_email(app_ctx):
             )
         )
     db.session.commit()
-    assert services.figures(services.ReportFilter()).values["reached"] == 1
+    assert dashboard.figures(services.ReportFilter()).values["reached"] == 1
 
 
 def test_the_dashboard_shows_the_figures_with_their_targets(client, users, world):
@@ -128,7 +129,7 @@ def test_the_dashboard_shows_the_figures_with_their_targets(client, users, world
     response = client.get("/reports/", query_string=query_string(world, chosen))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    figures = services.figures(report_filter(world, chosen))
+    figures = dashboard.figures(report_filter(world, chosen))
     for name, value in figures.values.items():
         assert f'data-indicator="{name}"' in page
         if name != "attendance":  # its link shows the rate; its list counts the people
@@ -154,12 +155,12 @@ def test_the_dashboard_runs_the_same_number_of_queries_whatever_the_data(
     assert large.count <= 8, large.statements
 
 
-@pytest.mark.parametrize("name", sorted(services.LISTINGS))
+@pytest.mark.parametrize("name", sorted(lists.LISTINGS))
 def test_each_number_opens_into_its_list_and_export(client, users, world, name):
     login(client, users["organiser"])
     chosen = FILTERS["all three"] if name != "reached" else FILTERS["a municipality"]
     args = query_string(world, chosen)
-    value = services.figures(report_filter(world, chosen)).values[name]
+    value = dashboard.figures(report_filter(world, chosen)).values[name]
     page = client.get(f"/reports/{name}", query_string=args)
     assert page.status_code == 200
     assert f'<span id="total">{value}</span>' in page.get_data(as_text=True)
@@ -171,7 +172,7 @@ def test_each_number_opens_into_its_list_and_export(client, users, world, name):
 
 def test_a_list_pages_through_its_rows(client, users, world):
     login(client, users["organiser"])
-    total = services.figures(services.ReportFilter()).values["trained"]
+    total = dashboard.figures(services.ReportFilter()).values["trained"]
     first = client.get("/reports/trained").get_data(as_text=True)
     assert first.count("<tr>") - 1 == min(total, 50)
     assert client.get("/reports/trained?page=99").status_code == 200
@@ -184,7 +185,7 @@ def test_the_funder_workbook_has_the_dashboards_numbers(client, users, world):
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.data))
-    figures = services.figures(report_filter(world, chosen))
+    figures = dashboard.figures(report_filter(world, chosen))
     summary = {row[0]: row[1:] for row in workbook["Summary"].iter_rows(values_only=True)}
     for indicator in Indicator:
         target, value, percent = summary[indicator.label]
@@ -192,7 +193,7 @@ def test_the_funder_workbook_has_the_dashboards_numbers(client, users, world):
         assert target == DEFAULT_TARGETS[indicator]
         assert percent == round(100 * value / target, 1)
     assert summary["Certificates issued"][1] == figures.values["certificates"]
-    for listing in services.LISTINGS.values():
+    for listing in lists.LISTINGS.values():
         sheet = workbook[str(listing.label)[:31]]
         assert sheet.max_row - 1 == figures.values[listing.name], listing.name
 
@@ -229,12 +230,12 @@ def test_targets_are_edited_per_programme(client, users, world):
         },
     )
     assert response.status_code == 302
-    assert services.targets(first)[Indicator.TRAINED] == 30
-    assert services.targets(first)[Indicator.REACHED] == 0
+    assert targets.targets(first)[Indicator.TRAINED] == 30
+    assert targets.targets(first)[Indicator.REACHED] == 0
     assert (
-        services.targets(first)[Indicator.SELF_EMPLOYED] == DEFAULT_TARGETS[Indicator.SELF_EMPLOYED]
+        targets.targets(first)[Indicator.SELF_EMPLOYED] == DEFAULT_TARGETS[Indicator.SELF_EMPLOYED]
     )
-    everything = services.targets(None)
+    everything = targets.targets(None)
     assert everything[Indicator.TRAINED] == 55  # the sum of those set
     assert everything[Indicator.REACHED] == 0
     assert everything[Indicator.ORGANISATIONS] == DEFAULT_TARGETS[Indicator.ORGANISATIONS]
@@ -251,7 +252,15 @@ def test_a_target_must_be_a_whole_number_from_zero(client, users, world, bad):
     response = client.post("/reports/targets", data={f"target_{first}_trained": bad})
     assert response.status_code == 400
     assert "is-invalid" in response.get_data(as_text=True)
-    assert services.targets(first)[Indicator.TRAINED] == 7  # nothing saved
+    assert targets.targets(first)[Indicator.TRAINED] == 7  # nothing saved
+
+
+def test_the_service_refuses_a_negative_target_whoever_calls_it(app_ctx, world):
+    first = world["programme_ids"][0]
+    with pytest.raises(ReportError) as refused:
+        targets.save_targets({(first, Indicator.TRAINED): 5, (first, Indicator.REACHED): -1})
+    assert refused.value.reason == "target_invalid"
+    assert targets.targets(first)[Indicator.TRAINED] == DEFAULT_TARGETS[Indicator.TRAINED]
 
 
 def test_numbers_follow_the_users_language(client, users, world):
@@ -270,8 +279,8 @@ def test_the_navbar_links_the_dashboard_for_organisers_only(app_ctx, users):
 
 def test_the_attendance_list_adds_up_to_the_dashboards_rate(world):
     filters = services.ReportFilter()
-    figures = services.figures(filters)
-    rows = services.listing_rows(services.LISTINGS["attendance"], filters)
+    figures = dashboard.figures(filters)
+    rows = lists.listing_rows(lists.LISTINGS["attendance"], filters)
     assert len(rows) == figures.values["attendance"]
     assert sum(row[5] for row in rows) == figures.expected_places
     assert sum(row[6] for row in rows) == figures.attended_places

@@ -15,22 +15,18 @@ from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from webapp import services
+from webapp.errors import ServiceError
 from webapp.models import User
 
 CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
 
 
-class ApiAuthError(Exception):
+class ApiAuthError(ServiceError):
     """Why the caller is not let in: the HTTP status, a stable reason code and a message."""
 
-    def __init__(self, status: int, reason: str, message):
-        super().__init__(reason)
+    def __init__(self, status: int, reason: str, message=None):
+        super().__init__(reason, message)
         self.status = status
-        self.reason = reason
-        self.message = str(message)
-
-    def as_json(self) -> dict:
-        return {"status": "error", "reason": self.reason, "message": self.message}
 
 
 def _bearer_token() -> str | None:

@@ -1,14 +1,14 @@
 """The `tropa` command: Flask's CLI bound to the app factory, plus Tropa's own commands.
 
 `tropa run`, `tropa db upgrade` (Flask-Migrate), `tropa demo-data` (courses),
-`tropa create-user`, and the mail sender: `tropa worker` (runs on) and `tropa send-due`
-(once, for cron).
+`tropa create-user`, `tropa signals` (who reacts to what), and the mail sender:
+`tropa worker` (runs on) and `tropa send-due` (once, for cron).
 """
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
-from webapp import create_app, outbox, services
+from webapp import create_app, outbox, services, signals
 from webapp.models import Role
 
 
@@ -53,3 +53,13 @@ def send_due():
 def worker(poll: float):
     """Send e-mail from the outbox as it falls due, until stopped."""
     outbox.run_worker(poll_seconds=poll)
+
+
+@main.command("signals")
+@with_appcontext
+def list_signals():
+    """Who reacts to what: each named signal and the receivers connected to it."""
+    for signal in signals.ALL:
+        click.echo(signal.name)
+        for receiver in signal.receivers_for(None):
+            click.echo(f"    {receiver.__module__}.{receiver.__qualname__}")

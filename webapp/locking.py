@@ -1,4 +1,6 @@
-"""Write transactions that take their locks first, the same way on SQLite and PostgreSQL."""
+"""Deprecated: the old write transaction, kept only for the packages not yet moved to
+`webapp.transactions.unit_of_work` (the one way to write). Delete once nothing imports it;
+new code never uses it."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager

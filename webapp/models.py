@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from webapp.codes import random_secret
 from webapp.extensions import db
 from webapp.types import EnumText, UTCDateTime, utcnow
 
@@ -132,7 +133,11 @@ class User(UserMixin, db.Model):
     # only ASCII, so "анна" would not find "Анна" there. Kept up to date by the model itself.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The secret of the personal calendar feed (/calendar/<token>.ics); a reset revokes it.
-    calendar_token: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
+    # Made with the account, so showing the profile never writes (older accounts without
+    # one ask for it on the profile page).
+    calendar_token: Mapped[str | None] = mapped_column(
+        String(40), unique=True, index=True, default=random_secret
+    )
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(

@@ -1,7 +1,7 @@
 """The outbox sender: delivers the messages `webapp.mail.send_mail` queued, each exactly once.
 
 A batch is claimed first, in a short transaction of its own: `FOR UPDATE SKIP LOCKED` on
-PostgreSQL, so several workers take different rows; SQLite's one writer (write_transaction)
+PostgreSQL, so several workers take different rows; SQLite's one writer (unit_of_work)
 does the same there. A claim is a lease (`claimed_until`): a worker that dies mid-batch
 leaves its rows to the next one after the lease. Each message is then sent and marked sent
 in its own transaction. A failure is recorded and tried again after 1, 2, 4... times
@@ -23,8 +23,8 @@ from sqlalchemy import or_, select, update
 
 from webapp import signals
 from webapp.extensions import db
-from webapp.locking import write_transaction
 from webapp.models import OutboxMessage, OutboxStatus
+from webapp.transactions import end_read, unit_of_work
 from webapp.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class Refused(Exception):
 def claim_due(limit: int = 100, now: datetime | None = None) -> list[int]:
     """Take up to `limit` due messages for this worker; their ids, oldest first."""
     now = now or utcnow()
-    with write_transaction():
+    with unit_of_work():
         ids = list(
             db.session.scalars(
                 select(OutboxMessage.id)
@@ -142,7 +142,7 @@ def send_due(limit: int = 100, now: datetime | None = None) -> SendReport:
 
 def _send_one(transport: _Transport, message_id: int, report: SendReport) -> None:
     row = db.session.get(OutboxMessage, message_id, populate_existing=True)
-    db.session.commit()  # no transaction stays open while the server answers
+    end_read()  # no transaction stays open while the server answers
     if row is None:  # a reminder dropped since the claim (its session moved or was cancelled)
         return
     try:
@@ -164,7 +164,7 @@ def _send_one(transport: _Transport, message_id: int, report: SendReport) -> Non
 def _record(message_id: int, error: str | None = None, give_up: bool = False) -> None:
     """Mark a message sent, or note a failed try: again after a back-off, or never."""
     config = current_app.config
-    with write_transaction():
+    with unit_of_work():
         row = db.session.get(OutboxMessage, message_id, populate_existing=True)
         if row is None:
             return

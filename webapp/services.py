@@ -1,4 +1,8 @@
-"""Accounts, roles, profiles and organisations: the rules, free of request objects."""
+"""Accounts, roles, profiles and organisations: the rules, free of request objects.
+
+Each change is one unit of work (webapp.transactions); a refused one raises AccountError
+with a stable reason code.
+"""
 
 import hashlib
 import secrets
@@ -14,8 +18,10 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp import signals
+from webapp.codes import SECRET_ALPHABET, random_secret  # noqa: F401  imported from here too
+from webapp.errors import ServiceError
 from webapp.extensions import db
-from webapp.locking import write_transaction
+from webapp.mail import send_mail
 from webapp.models import (
     ApiToken,
     Organisation,
@@ -25,18 +31,8 @@ from webapp.models import (
     UserRole,
     search_key,
 )
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
-
-# Crockford's base32 alphabet: no I, L, O or U, so a person can read a code aloud or type it.
-SECRET_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # noqa: S105  an alphabet
-
-
-def random_secret(bits: int = 130) -> str:
-    """An unguessable code from `secrets`, at least 128 bits, without look-alike characters."""
-    length = -(-bits // 5)
-    number = secrets.randbits(length * 5)  # one call: an import makes thousands of these
-    return "".join(SECRET_ALPHABET[(number >> (5 * place)) & 31] for place in range(length))
-
 
 _LATIN = str.maketrans({
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
@@ -108,10 +104,11 @@ def with_check_digits(prefix: str) -> str:
 # --- accounts ----------------------------------------------------------------------------
 
 
-class AccountError(Exception):
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = str(message)
+class AccountError(ServiceError):
+    MESSAGES = {
+        "email_taken": _l("An account with this e-mail already exists."),
+        "own_admin_role": _l("You cannot take the admin role from yourself."),
+    }
 
 
 def hash_password(password: str) -> str:
@@ -124,19 +121,20 @@ def find_user(email: str) -> User | None:
 
 def sign_up(*, email: str, password: str, full_name: str, locale: str | None = None) -> User:
     """A new participant who consented to personal-data processing under 152-FZ."""
-    if find_user(email):
-        raise AccountError(_l("An account with this e-mail already exists."))
-    user = User(
-        email=normalise_email(email),
-        password_hash=hash_password(password),
-        full_name=full_name.strip(),
-        locale=locale,
-        consent_at=utcnow(),
-        consent_policy_version=current_app.config["TROPA_POLICY_VERSION"],
-    )
-    user.role_rows.append(UserRole(role=Role.PARTICIPANT))
-    db.session.add(user)
-    db.session.commit()
+    password_hash = hash_password(password)  # slow: before the unit takes the writer's turn
+    with unit_of_work():
+        if find_user(email):
+            raise AccountError("email_taken", field="email")
+        user = User(
+            email=normalise_email(email),
+            password_hash=password_hash,
+            full_name=full_name.strip(),
+            locale=locale,
+            consent_at=utcnow(),
+            consent_policy_version=current_app.config["TROPA_POLICY_VERSION"],
+        )
+        user.role_rows.append(UserRole(role=Role.PARTICIPANT))
+        db.session.add(user)
     return user
 
 
@@ -153,28 +151,30 @@ _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
 
 
 def change_password(user: User, new_password: str) -> None:
-    user.password_hash = hash_password(new_password)
-    db.session.commit()
+    password_hash = hash_password(new_password)
+    with unit_of_work():
+        user.password_hash = password_hash
 
 
 def create_or_update_user(email: str, *, name: str, password: str, roles: Iterable[str]) -> User:
     """For set-up scripts and support (`tropa create-user`): roles are replaced."""
     wanted = {Role(role) for role in roles} or {Role.PARTICIPANT}
-    user = find_user(email)
-    if user is None:
-        user = User(email=normalise_email(email), full_name=name, password_hash="")
-        user.consent_at = utcnow()
-        user.consent_policy_version = current_app.config["TROPA_POLICY_VERSION"]
-        db.session.add(user)
-    user.full_name = name
-    user.password_hash = hash_password(password)
-    user.deleted_at = None
-    set_roles(user, wanted)
-    db.session.commit()
+    password_hash = hash_password(password)
+    with unit_of_work():
+        user = find_user(email)
+        if user is None:
+            user = User(email=normalise_email(email), full_name=name, password_hash="")
+            user.consent_at = utcnow()
+            user.consent_policy_version = current_app.config["TROPA_POLICY_VERSION"]
+            db.session.add(user)
+        user.full_name = name
+        user.password_hash = password_hash
+        user.deleted_at = None
+        _set_roles(user, wanted)
     return user
 
 
-def set_roles(user: User, roles: set[Role]) -> None:
+def _set_roles(user: User, roles: set[Role]) -> None:
     current = {Role(row.role): row for row in user.role_rows}
     for role, row in current.items():
         if role not in roles:
@@ -184,13 +184,16 @@ def set_roles(user: User, roles: set[Role]) -> None:
 
 
 def grant_role(user: User, role: Role) -> None:
-    set_roles(user, user.roles | {role})
-    db.session.commit()
+    with unit_of_work():
+        _set_roles(user, user.roles | {role})
 
 
-def revoke_role(user: User, role: Role) -> None:
-    set_roles(user, user.roles - {role})
-    db.session.commit()
+def revoke_role(user: User, role: Role, *, by: User) -> None:
+    """An admin cannot take the admin role from themselves (someone must keep it)."""
+    if user.id == by.id and role == Role.ADMIN:
+        raise AccountError("own_admin_role")
+    with unit_of_work():
+        _set_roles(user, user.roles - {role})
 
 
 def search_users(text: str = "", role: str = ""):
@@ -213,6 +216,19 @@ def _reset_serializer() -> URLSafeTimedSerializer:
 def password_reset_token(user: User) -> str:
     # The hash's tail is part of the token, so a token stops working once it was used.
     return _reset_serializer().dumps({"id": user.id, "h": user.password_hash[-12:]})
+
+
+def mail_password_reset(user: User, link: str) -> None:
+    """Queue the reset link; the outbox sends it once this unit committed."""
+    with unit_of_work():
+        send_mail(
+            user.email,
+            _l("Password reset"),
+            "mail/password_reset",
+            locale=user.locale,
+            user=user,
+            link=link,
+        )
 
 
 def user_from_reset_token(token: str) -> User | None:
@@ -242,20 +258,33 @@ class ProfileData:
 
 
 def update_profile(user: User, data: ProfileData) -> None:
-    """Save the profile; the organisation is found by INN or created, never duplicated."""
-    user.full_name = data.full_name.strip()
-    user.phone = (data.phone or "").strip() or None
-    user.municipality = data.municipality or None
-    if data.locale:
-        user.locale = data.locale
-    user.organisation = organisation_for(
-        data.organisation_type,
-        data.organisation_name,
-        data.inn,
-        person_name=data.full_name,
-        municipality=user.municipality,
-    )
-    db.session.commit()
+    """Save the profile; the organisation is found by INN or created, never duplicated.
+    Packages that keep something in the person's language hear of a new one
+    (signals.profile_changed)."""
+    with unit_of_work():
+        before = {"locale": user.locale}
+        user.full_name = data.full_name.strip()
+        user.phone = (data.phone or "").strip() or None
+        user.municipality = data.municipality or None
+        if data.locale:
+            user.locale = data.locale
+        user.organisation = organisation_for(
+            data.organisation_type,
+            data.organisation_name,
+            data.inn,
+            person_name=data.full_name,
+            municipality=user.municipality,
+        )
+        changed = {name for name, value in before.items() if getattr(user, name) != value}
+        if changed:
+            signals.profile_changed.send(user, changed=frozenset(changed))
+
+
+def reset_calendar_token(user: User) -> str:
+    """A new secret for the personal calendar feed: the old feed address stops working."""
+    with unit_of_work():
+        user.calendar_token = random_secret()
+    return user.calendar_token
 
 
 def organisation_for(
@@ -319,16 +348,18 @@ def export_personal_data(user: User) -> dict:
 
 
 def delete_account(user: User) -> None:
-    """Anonymise the person: records kept for reports stay, nothing names them any more."""
-    signals.person_anonymised.send(user)
-    _anonymise_personal_organisation(user)
-    user.full_name = str(_l("Deleted user"))
-    user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"
-    user.phone = None
-    user.password_hash = "!"  # noqa: S105  matches no password
-    user.deleted_at = utcnow()
-    user.role_rows.clear()
-    db.session.commit()
+    """Anonymise the person: records kept for reports stay, nothing names them any more.
+    One unit: the packages forget what they keep (signals.person_anonymised) in it too."""
+    with unit_of_work():
+        signals.person_anonymised.send(user)
+        _anonymise_personal_organisation(user)
+        user.full_name = str(_l("Deleted user"))
+        user.email = f"deleted-{user.id}-{secrets.token_hex(4)}@deleted.invalid"
+        user.phone = None
+        user.password_hash = "!"  # noqa: S105  matches no password
+        user.deleted_at = utcnow()
+        user.calendar_token = None
+        user.role_rows.clear()
 
 
 def _anonymise_personal_organisation(user: User) -> None:
@@ -367,9 +398,9 @@ def api_token_hash(token: str) -> str:
 def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     """A new token and its text, which is shown once: only its hash is kept."""
     token = random_secret()
-    row = ApiToken(user_id=user.id, name=name.strip(), token_hash=api_token_hash(token))
-    db.session.add(row)
-    db.session.commit()
+    with unit_of_work():
+        row = ApiToken(user_id=user.id, name=name.strip(), token_hash=api_token_hash(token))
+        db.session.add(row)
     return row, token
 
 
@@ -383,16 +414,17 @@ def api_tokens_of(user: User) -> list[ApiToken]:
 
 def revoke_api_token(user: User, token_id: int) -> bool:
     """Revoke one of the user's own tokens; False when there is no such active token."""
-    row = db.session.scalar(
-        select(ApiToken).where(
-            ApiToken.id == token_id, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)
+    with unit_of_work():
+        revoked = db.session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == token_id,
+                ApiToken.user_id == user.id,
+                ApiToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=utcnow())
         )
-    )
-    if row is None:
-        return False
-    row.revoked_at = utcnow()
-    db.session.commit()
-    return True
+    return revoked.rowcount == 1
 
 
 def user_for_api_token(token: str) -> User | None:
@@ -406,9 +438,9 @@ def user_for_api_token(token: str) -> User | None:
         return None
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= API_TOKEN_USE_RESOLUTION:
-        # A write transaction of its own, taking the lock first (SQLite: BEGIN IMMEDIATE).
+        # A unit of its own, before the caller's (the check-in's) work.
         user_id = row.user_id
-        with write_transaction():
+        with unit_of_work():
             db.session.execute(
                 update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
             )

@@ -23,6 +23,11 @@ person_anonymised = tropa.signal(
     "person-anonymised",
     doc="sender: the User being deleted, inside the deletion's unit: forget their data",
 )
+profile_changed = tropa.signal(
+    "profile-changed",
+    doc="sender: the User whose profile was saved, inside the saving unit; changed: the "
+    "frozenset of fields whose value changed that others may keep a copy of ('locale')",
+)
 api_token_rules = tropa.signal(
     "api-token-rules",
     doc="sender: a User; a receiver returns True when that person checks people in",

@@ -22,7 +22,6 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from events.services import calendars
 from webapp import LANGUAGES, services
 from webapp.extensions import db, limiter
 from webapp.forms import (
@@ -38,7 +37,6 @@ from webapp.forms import (
     RoleForm,
     SignupForm,
 )
-from webapp.mail import send_mail
 from webapp.models import Role, User
 from webapp.permissions import roles_required
 
@@ -79,7 +77,7 @@ def signup():
                 locale=session.get("lang"),
             )
         except services.AccountError as error:
-            form.email.errors.append(error.message)
+            getattr(form, error.field).errors.append(error.message)
         else:
             login_user(user)
             flash(_("Welcome! Please complete your profile: reports count what is filled."))
@@ -122,15 +120,7 @@ def password_reset_request():
             link = current_app.config["TROPA_BASE_URL"] + url_for(
                 "webapp.password_reset", token=services.password_reset_token(user)
             )
-            send_mail(
-                user.email,
-                _("Password reset"),
-                "mail/password_reset",
-                locale=user.locale,
-                user=user,
-                link=link,
-            )
-            db.session.commit()  # the outbox row: the sender delivers it
+            services.mail_password_reset(user, link)
         # The same answer whether or not the address is known: no account enumeration.
         flash(_("If this address has an account, a link to reset the password is on its way."))
         return redirect(url_for("webapp.login"))
@@ -204,12 +194,16 @@ def _profile_page(form: ProfileForm, token_form: ApiTokenForm | None = None, new
         token_form=token_form or ApiTokenForm(prefix="token", formdata=None),
         revoke_form=RevokeApiTokenForm(formdata=None),
         new_token=new_token,
-        feed_url=_calendar_feed_url(calendars.feed_token(current_user)),
+        feed_url=_calendar_feed_url(current_user.calendar_token),
         feed_reset_form=ConfirmForm(formdata=None),
     )
 
 
-def _calendar_feed_url(token: str) -> str:
+def _calendar_feed_url(token: str | None) -> str | None:
+    """The personal feed's address (served by events), or None until the person asks for
+    one: a page that is only read never writes."""
+    if not token:
+        return None
     return current_app.config["TROPA_BASE_URL"] + url_for(
         "events.personal_calendar", feed_token=token
     )
@@ -218,10 +212,15 @@ def _calendar_feed_url(token: str) -> str:
 @bp.route("/profile/calendar/reset", methods=["POST"])
 @login_required
 def reset_calendar_feed():
-    """A new address for the personal calendar feed; the old one answers 404 from now on."""
+    """A new address for the personal calendar feed (the first one, or one that replaces
+    the old, which answers 404 from now on)."""
     if ConfirmForm().validate_on_submit():
-        calendars.reset_feed_token(current_user)
-        flash(_("The calendar link is new. Subscribe again with it: the old one no longer works."))
+        had_one = bool(current_user.calendar_token)
+        services.reset_calendar_token(current_user)
+        if had_one:
+            flash(
+                _("The calendar link is new. Subscribe again with it: the old one no longer works.")
+            )
     return redirect(url_for("webapp.profile") + "#calendar-feed")
 
 
@@ -326,11 +325,12 @@ def admin_user(user_id: int):
         if form.action.data == "grant":
             services.grant_role(user, role)
             flash(_("Role granted."))
-        elif user.id == current_user.id and role == Role.ADMIN:
-            flash(_("You cannot take the admin role from yourself."), "warning")
         else:
-            services.revoke_role(user, role)
-            flash(_("Role revoked."))
+            try:
+                services.revoke_role(user, role, by=current_user)
+                flash(_("Role revoked."))
+            except services.AccountError as error:
+                flash(error.message, "warning")
         return redirect(url_for("webapp.admin_user", user_id=user.id))
     return render_template("webapp/admin_user.html", user=user, form=form, roles=list(Role))
 

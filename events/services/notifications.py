@@ -178,6 +178,20 @@ def reschedule_registration(db_session: OrmSession, registration: Registration) 
             _queue_reminders(session, registration)
 
 
+def reminders_follow_profile(user, changed: frozenset = frozenset()) -> None:
+    """Receiver of signals.profile_changed: the pending reminders of a person who chose
+    another language are written again in it (inside the profile's unit)."""
+    if "locale" not in changed:
+        return
+    pending = select(OutboxMessage.registration_id).where(
+        OutboxMessage.template == REMINDER, OutboxMessage.status == OutboxStatus.QUEUED
+    )
+    for registration in db.session.scalars(
+        select(Registration).where(Registration.user_id == user.id, Registration.id.in_(pending))
+    ):
+        reschedule_registration(db.session, registration)
+
+
 # Changed sessions and registrations of the transaction, kept in the ORM session's info
 # until it commits.
 _CHANGED = "tropa_changed_for_reminders"

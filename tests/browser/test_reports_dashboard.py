@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from reports import services
+from reports.services import dashboard
 from tests.browser.support import PHONE, sign_in
 from tests.reports_support import build_world
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 def test_an_organiser_reads_the_dashboard_on_a_phone(open_page, users, shots_dir):
     world = build_world(people=30)
-    trained = services.figures(services.ReportFilter()).values["trained"]
+    trained = dashboard.figures(services.ReportFilter()).values["trained"]
     page = open_page(**PHONE)
     sign_in(page, users["organiser"])
 

@@ -1,40 +1,9 @@
-"""The monitoring dashboard's figures, each an aggregate query (COUNT DISTINCT, GROUP BY,
-UNION) — never a loop over rows — so the dashboard costs the same few statements whatever
-the size of the data.
-
-Definitions (the dashboard's help text says the same):
-
-- A *person* is a user account, or for a guest (no account) the lower-cased e-mail.
-- A person's *organisation* is the one in their profile, else the one named on the
-  registration; their *municipality* is their own, else their organisation's.
-- A project's municipality is the one on its card.
-- *People trained*: distinct people with a course completion (completed_at) in the period.
-- *Organisations supported*: distinct organisations (of any type but "individual") of the
-  people trained in the period, plus the lead and partner organisations of projects with a
-  level decision in the period.
-- *Self-employed people supported*: distinct people trained in the period, or members of
-  projects with a level decision in the period, whose organisation is self-employed.
-- *Joint projects brought to a prototype*: joint projects now at PROTOTYPE_LEVEL or beyond
-  whose decision that brought them there falls in the period (with no period: all of them).
-- *People reached by events*: distinct people marked present or late at a session (by its
-  start) of an outreach event (not a course) in the period. Events belong to no programme,
-  so the programme filter does not apply to this figure.
-- *Attendance rate*: of the past, not cancelled course sessions in the period, the marks
-  present or late divided by the places expected at them (each confirmed enrolment × each
-  past session of its course).
-- *Certificates issued*: certificates issued in the period and not revoked.
-- *Registrations over time*: registrations not cancelled, by the month they were made in
-  the centre's time zone, courses and events apart.
-
-Targets: a programme's own target for an indicator, else DEFAULT_TARGETS; for all
-programmes together, the sum of the targets programmes have set, else (when none has set
-one for that indicator) DEFAULT_TARGETS, the centre's commitment to its funders.
-"""
+"""The lists behind the dashboard's numbers: for each, a SELECT of its rows (a page on
+the screen, every row in the exports) and a SELECT of its count (definitions in
+reports.services)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -44,21 +13,17 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    delete,
     distinct,
     func,
     literal,
-    literal_column,
-    null,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.orm import aliased
 
 from certificates.models import Certificate
-from courses.models import Course, CourseCompletion, Programme
-from events.models import Attendance, AttendanceStatus, Event, Registration, RegistrationStatus
+from courses.models import CourseCompletion, Programme
+from events.models import Attendance, Event, Registration, RegistrationStatus
 from events.models import Session as EventSession
 from projects.models import (
     PROTOTYPE_LEVEL,
@@ -67,62 +32,16 @@ from projects.models import (
     ProjectMember,
     project_partners,
 )
-from reports.models import DEFAULT_TARGETS, INDICATOR_LABELS, Indicator, ProgrammeTarget
+from reports.models import INDICATOR_LABELS, Indicator
+from reports.services import ATTENDED, ReportFilter, courses_table
 from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType, User
 from webapp.types import utcnow
 
-ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
-courses_table = Course.__table__  # the course columns alone, without the events join
-
-
-@dataclass(frozen=True)
-class ReportFilter:
-    """The dashboard's filters; dates are whole days in the centre's time zone, both
-    included."""
-
-    date_from: date | None = None
-    date_to: date | None = None
-    programme_id: int | None = None
-    municipality: str | None = None
-    zone: str = "Europe/Moscow"
-
-    @property
-    def start(self) -> datetime | None:
-        if self.date_from is None:
-            return None
-        return datetime.combine(self.date_from, time(), ZoneInfo(self.zone))
-
-    @property
-    def end(self) -> datetime | None:
-        """The first moment after the period."""
-        if self.date_to is None:
-            return None
-        return datetime.combine(self.date_to + timedelta(days=1), time(), ZoneInfo(self.zone))
-
-    def in_period(self, column) -> ColumnElement[bool]:
-        conditions = []
-        if self.start is not None:
-            conditions.append(column >= self.start)
-        if self.end is not None:
-            conditions.append(column < self.end)
-        return and_(true(), *conditions)
-
-    @property
-    def has_period(self) -> bool:
-        return self.date_from is not None or self.date_to is not None
-
-    def programme_is(self, column) -> ColumnElement[bool]:
-        return true() if self.programme_id is None else column == self.programme_id
-
-    def municipality_is(self, column) -> ColumnElement[bool]:
-        return true() if not self.municipality else column == self.municipality
-
-
 # --- people behind a registration or a project membership ------------------------------
 
 
-def _people_of_registrations(filters: ReportFilter, what, at) -> Select:
+def people_of_registrations(filters: ReportFilter, what, at) -> Select:
     """One row per registration with its person (key, name, e-mail, organisation,
     municipality), what it is about and its date; the caller joins and filters further.
     The municipality filter is applied here."""
@@ -157,7 +76,7 @@ def _people_of_registrations(filters: ReportFilter, what, at) -> Select:
 def _trained_rows(filters: ReportFilter) -> Select:
     """People trained: a row per completion in the period."""
     return (
-        _people_of_registrations(filters, Event.title, CourseCompletion.completed_at)
+        people_of_registrations(filters, Event.title, CourseCompletion.completed_at)
         .join(CourseCompletion, CourseCompletion.registration_id == Registration.id)
         .join(Event, Event.id == Registration.event_id)
         .join(courses_table, courses_table.c.id == Registration.event_id)
@@ -173,7 +92,7 @@ def _reached_rows(filters: ReportFilter) -> Select:
     """People reached: a row per present/late mark at an outreach event's session in the
     period (no programme: events belong to none)."""
     return (
-        _people_of_registrations(filters, Event.title, EventSession.starts_at)
+        people_of_registrations(filters, Event.title, EventSession.starts_at)
         .join(Attendance, Attendance.registration_id == Registration.id)
         .join(EventSession, EventSession.id == Attendance.session_id)
         .join(Event, Event.id == EventSession.event_id)
@@ -310,7 +229,7 @@ def _certificate_rows(filters: ReportFilter) -> Select:
     certificates of its courses."""
     serial = cast(Certificate.year, String) + "-" + _zero_padded(Certificate.number, 6)
     return (
-        _people_of_registrations(filters, Event.title, Certificate.issued_at)
+        people_of_registrations(filters, Event.title, Certificate.issued_at)
         .add_columns(serial.label("serial"))
         .join(Certificate, Certificate.registration_id == Registration.id)
         .join(Event, Event.id == Certificate.event_id)
@@ -429,7 +348,7 @@ def _expected_places(filters: ReportFilter) -> Select:
     not cancelled session of its course — with its person; `attended` is the id of a
     present or late mark, else NULL."""
     return (
-        _people_of_registrations(filters, literal(""), EventSession.starts_at)
+        people_of_registrations(filters, literal(""), EventSession.starts_at)
         .add_columns(Attendance.id.label("attended"))
         .join(EventSession, EventSession.event_id == Registration.event_id)
         .join(courses_table, courses_table.c.id == Registration.event_id)
@@ -451,7 +370,7 @@ def _expected_places(filters: ReportFilter) -> Select:
     )
 
 
-def _attendance_places(filters: ReportFilter):
+def attendance_places(filters: ReportFilter):
     """(expected, attended) over all the expected places, in one pass."""
     places = _expected_places(filters).subquery("expected_places")
     return select(
@@ -600,123 +519,3 @@ LISTINGS = {
 def listing_rows(listing: Listing, filters: ReportFilter) -> list[tuple]:
     """Every row of a list (the exports); pages of it come from `listing.rows(filters)`."""
     return [tuple(row) for row in db.session.execute(listing.rows(filters))]
-
-
-# --- the dashboard -------------------------------------------------------------------------
-
-
-@dataclass
-class Figures:
-    values: dict[str, int]  # by listing name
-    expected_places: int
-    attended_places: int
-
-    @property
-    def attendance_rate(self) -> float | None:
-        if not self.expected_places:
-            return None
-        return self.attended_places / self.expected_places
-
-
-def figures(filters: ReportFilter) -> Figures:
-    """Every number of the dashboard in ONE statement: the attendance places, beside a
-    scalar subquery per list."""
-    places = _attendance_places(filters)
-    counts = {name: listing.count(filters) for name, listing in LISTINGS.items()}
-    columns = [query.scalar_subquery().label(name) for name, query in counts.items()]
-    row = db.session.execute(select(*columns, places.c.expected, places.c.attended)).one()
-    return Figures(
-        values={name: row._mapping[name] for name in counts},
-        expected_places=row.expected,
-        attended_places=row.attended,
-    )
-
-
-def _month_of(column, zone: str) -> ColumnElement[str]:
-    """'2026-11': the month in the zone, by its current UTC offset (Moscow keeps one all
-    year), the same expression's result on SQLite and PostgreSQL."""
-    offset = ZoneInfo(zone).utcoffset(datetime.now())
-    minutes = int(offset.total_seconds() // 60) if offset else 0
-    if db.engine.dialect.name == "postgresql":
-        shifted = column + literal_column(f"interval '{minutes} minutes'")
-        return func.to_char(shifted, "YYYY-MM")
-    return func.strftime("%Y-%m", column, f"{minutes:+d} minutes")
-
-
-def registrations_by_month(filters: ReportFilter) -> list[tuple[str, int, int]]:
-    """(month 'YYYY-MM', course registrations, event registrations), every month from the
-    first to the last that has any. A programme filter leaves the events out."""
-    month = _month_of(Registration.created_at, filters.zone)
-    is_course = Event.kind == "course"
-    query = (
-        _people_of_registrations(filters, null(), null())
-        .with_only_columns(
-            month.label("month"),
-            func.sum(case((is_course, 1), else_=0)),
-            func.sum(case((is_course, 0), else_=1)),
-        )
-        .join(Event, Event.id == Registration.event_id)
-        .outerjoin(courses_table, courses_table.c.id == Registration.event_id)
-        .where(
-            Registration.status != RegistrationStatus.CANCELLED,
-            filters.in_period(Registration.created_at),
-            filters.programme_is(courses_table.c.programme_id),
-        )
-        .group_by(month)
-        .order_by(month)
-    )
-    counts = {row[0]: (int(row[1]), int(row[2])) for row in db.session.execute(query)}
-    return [(month, *counts.get(month, (0, 0))) for month in _months_between(counts)]
-
-
-def _months_between(months) -> list[str]:
-    if not months:
-        return []
-    first, last = min(months), max(months)
-    year, number = int(first[:4]), int(first[5:])
-    every = []
-    while (current := f"{year:04d}-{number:02d}") <= last:
-        every.append(current)
-        year, number = (year + 1, 1) if number == 12 else (year, number + 1)
-    return every
-
-
-# --- targets -------------------------------------------------------------------------------
-
-
-def targets(programme_id: int | None) -> dict[Indicator, int]:
-    """The targets for one programme (its own, else the default) or for all programmes
-    (the sum of those set, else the default): see the module's docstring."""
-    query = select(ProgrammeTarget.indicator, func.sum(ProgrammeTarget.target)).group_by(
-        ProgrammeTarget.indicator
-    )
-    if programme_id is not None:
-        query = query.where(ProgrammeTarget.programme_id == programme_id)
-    chosen = {Indicator(indicator): int(total) for indicator, total in db.session.execute(query)}
-    return {indicator: chosen.get(indicator, DEFAULT_TARGETS[indicator]) for indicator in Indicator}
-
-
-def programme_targets() -> dict[tuple[int, Indicator], int]:
-    """The targets programmes have set, by (programme id, indicator)."""
-    rows = db.session.execute(
-        select(ProgrammeTarget.programme_id, ProgrammeTarget.indicator, ProgrammeTarget.target)
-    )
-    return {(programme_id, indicator): target for programme_id, indicator, target in rows}
-
-
-def save_targets(chosen: dict[tuple[int, Indicator], int | None]) -> None:
-    """Replace the programmes' targets in one transaction; None means "use the default"."""
-    programme_ids = {programme_id for programme_id, _ in chosen}
-    db.session.execute(
-        delete(ProgrammeTarget).where(ProgrammeTarget.programme_id.in_(programme_ids))
-    )
-    db.session.add_all(
-        ProgrammeTarget(programme_id=programme_id, indicator=indicator, target=target)
-        for (programme_id, indicator), target in chosen.items()
-        if target is not None
-    )
-    db.session.commit()
-
-
-def programmes() -> list[Programme]:
-    return list(db.session.scalars(select(Programme).order_by(Programme.title, Programme.id)))

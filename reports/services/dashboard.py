@@ -1,0 +1,95 @@
+"""The dashboard: every number in one statement, and registrations by month."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ColumnElement,
+    case,
+    func,
+    literal_column,
+    null,
+    select,
+)
+
+from events.models import Event, Registration, RegistrationStatus
+from reports.services import ReportFilter, courses_table
+from reports.services.lists import LISTINGS, attendance_places, people_of_registrations
+from webapp.extensions import db
+
+
+@dataclass
+class Figures:
+    values: dict[str, int]  # by listing name
+    expected_places: int
+    attended_places: int
+
+    @property
+    def attendance_rate(self) -> float | None:
+        if not self.expected_places:
+            return None
+        return self.attended_places / self.expected_places
+
+
+def figures(filters: ReportFilter) -> Figures:
+    """Every number of the dashboard in ONE statement: the attendance places, beside a
+    scalar subquery per list."""
+    places = attendance_places(filters)
+    counts = {name: listing.count(filters) for name, listing in LISTINGS.items()}
+    columns = [query.scalar_subquery().label(name) for name, query in counts.items()]
+    row = db.session.execute(select(*columns, places.c.expected, places.c.attended)).one()
+    return Figures(
+        values={name: row._mapping[name] for name in counts},
+        expected_places=row.expected,
+        attended_places=row.attended,
+    )
+
+
+def _month_of(column, zone: str) -> ColumnElement[str]:
+    """'2026-11': the month in the zone, by its current UTC offset (Moscow keeps one all
+    year), the same expression's result on SQLite and PostgreSQL."""
+    offset = ZoneInfo(zone).utcoffset(datetime.now())
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    if db.engine.dialect.name == "postgresql":
+        shifted = column + literal_column(f"interval '{minutes} minutes'")
+        return func.to_char(shifted, "YYYY-MM")
+    return func.strftime("%Y-%m", column, f"{minutes:+d} minutes")
+
+
+def registrations_by_month(filters: ReportFilter) -> list[tuple[str, int, int]]:
+    """(month 'YYYY-MM', course registrations, event registrations), every month from the
+    first to the last that has any. A programme filter leaves the events out."""
+    month = _month_of(Registration.created_at, filters.zone)
+    is_course = Event.kind == "course"
+    query = (
+        people_of_registrations(filters, null(), null())
+        .with_only_columns(
+            month.label("month"),
+            func.sum(case((is_course, 1), else_=0)),
+            func.sum(case((is_course, 0), else_=1)),
+        )
+        .join(Event, Event.id == Registration.event_id)
+        .outerjoin(courses_table, courses_table.c.id == Registration.event_id)
+        .where(
+            Registration.status != RegistrationStatus.CANCELLED,
+            filters.in_period(Registration.created_at),
+            filters.programme_is(courses_table.c.programme_id),
+        )
+        .group_by(month)
+        .order_by(month)
+    )
+    counts = {row[0]: (int(row[1]), int(row[2])) for row in db.session.execute(query)}
+    return [(month, *counts.get(month, (0, 0))) for month in _months_between(counts)]
+
+
+def _months_between(months) -> list[str]:
+    if not months:
+        return []
+    first, last = min(months), max(months)
+    year, number = int(first[:4]), int(first[5:])
+    every = []
+    while (current := f"{year:04d}-{number:02d}") <= last:
+        every.append(current)
+        year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+    return every
