@@ -209,7 +209,9 @@ def _profile_page(form: ProfileForm, token_form: ApiTokenForm | None = None, new
     )
 
 
-def _calendar_feed_url(token: str) -> str:
+def _calendar_feed_url(token: str | None) -> str | None:
+    if token is None:  # made when asked for (a POST), never by showing the page
+        return None
     return current_app.config["TROPA_BASE_URL"] + url_for(
         "events.personal_calendar", feed_token=token
     )

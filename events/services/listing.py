@@ -10,6 +10,7 @@ from events.models import (
     Attendance,
     AttendanceStatus,
     Event,
+    EventKind,
     Registration,
     Session,
     Visibility,
@@ -18,7 +19,7 @@ from events.services import seats
 from webapp.extensions import db
 from webapp.types import utcnow
 
-OUTREACH = "event"  # Event.kind of forums, seminars, round tables (courses are "course")
+OUTREACH = EventKind.EVENT  # forums, seminars, round tables (courses are EventKind.COURSE)
 UPCOMING, PAST = "upcoming", "past"
 
 
