@@ -34,6 +34,12 @@ def sent_mail(app) -> list[email.message.EmailMessage]:
     ]
 
 
+@pytest.fixture(autouse=True)
+def empty_mail_folder(app):
+    for path in Path(app.config["TROPA_MAIL_DIR"]).glob("*.eml"):
+        path.unlink()
+
+
 def queued(template: str) -> int:
     db.session.rollback()
     return db.session.scalar(
@@ -98,7 +104,7 @@ def test_a_failing_ticket_mail_never_undoes_the_registration_and_goes_out_once(
         "event.ics",
     }
     assert not the_registration(event).ticket_mail_due
-    assert sent_mail(app) == [ticket] or len(sent_mail(app)) == 1  # never a second time
+    assert len(sent_mail(app)) == 1, "never a second time"
     assert queued(TICKET) == 1
 
 
@@ -112,7 +118,7 @@ def test_the_ticket_mail_is_queued_right_after_the_commit(client):
     assert queued(notifications.REMINDER) == 4  # two sessions, 24 h and 1 h before each
 
 
-def test_cancellation_and_promotion_mail_survive_a_failure_after_commit(app, monkeypatch):
+def test_cancellation_and_promotion_mail_survive_a_failure_after_commit(app, app_ctx, monkeypatch):
     event = make_event(title="Форум", capacity=1)
     first = seats.register(event.id, full_name="Первая", email="first@example.org").registration
     second = seats.register(event.id, full_name="Второй", email="second@example.org")
@@ -144,16 +150,18 @@ def test_cancellation_and_promotion_mail_survive_a_failure_after_commit(app, mon
 
 
 def test_a_registered_address_gets_its_ticket_again_at_most_once_an_hour(client):
+    client.get("/lang/en")
     event = make_event(title="Форум")
     register(client, event, email="maria@example.org")
     assert queued(TICKET) == 1
     other_browser = client.application.test_client()
+    other_browser.get("/lang/en")
     for _ in range(14):
         response = register(other_browser, event, email="maria@example.org")
         assert response.status_code == 302
     assert queued(TICKET) == 2, "15 submissions: one extra mail"
     page = other_browser.get(response.headers["Location"]).get_data(as_text=True)
-    assert "раз в час" in page  # the page says how often
+    assert "at most once an hour" in page  # the page says how often
 
     registration = the_registration(event)
     registration.ticket_resent_at = utcnow() - timedelta(hours=1, minutes=1)
