@@ -58,7 +58,14 @@ from sqlalchemy.orm import aliased
 
 from certificates.models import Certificate
 from courses.models import Course, CourseCompletion, Programme
-from events.models import Attendance, AttendanceStatus, Event, Registration, RegistrationStatus
+from events.models import (
+    PRESENT_OR_LATE,
+    Attendance,
+    Event,
+    EventKind,
+    Registration,
+    RegistrationStatus,
+)
 from events.models import Session as EventSession
 from projects.models import (
     PROTOTYPE_LEVEL,
@@ -72,7 +79,6 @@ from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType, User
 from webapp.types import utcnow
 
-ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 courses_table = Course.__table__  # the course columns alone, without the events join
 
 
@@ -178,8 +184,8 @@ def _reached_rows(filters: ReportFilter) -> Select:
         .join(EventSession, EventSession.id == Attendance.session_id)
         .join(Event, Event.id == EventSession.event_id)
         .where(
-            Event.kind == "event",
-            Attendance.status.in_(ATTENDED),
+            Event.kind == EventKind.EVENT,
+            Attendance.status.in_(PRESENT_OR_LATE),
             filters.in_period(EventSession.starts_at),
         )
     )
@@ -438,7 +444,7 @@ def _expected_places(filters: ReportFilter) -> Select:
             and_(
                 Attendance.registration_id == Registration.id,
                 Attendance.session_id == EventSession.id,
-                Attendance.status.in_(ATTENDED),
+                Attendance.status.in_(PRESENT_OR_LATE),
             ),
         )
         .where(
@@ -647,7 +653,7 @@ def registrations_by_month(filters: ReportFilter) -> list[tuple[str, int, int]]:
     """(month 'YYYY-MM', course registrations, event registrations), every month from the
     first to the last that has any. A programme filter leaves the events out."""
     month = _month_of(Registration.created_at, filters.zone)
-    is_course = Event.kind == "course"
+    is_course = Event.kind == EventKind.COURSE
     query = (
         _people_of_registrations(filters, null(), null())
         .with_only_columns(

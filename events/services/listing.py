@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 
 from events.models import (
+    PRESENT_OR_LATE,
     Attendance,
-    AttendanceStatus,
     Event,
     EventKind,
     Registration,
@@ -148,7 +148,7 @@ def checked_in_counts(event_ids: list[int]) -> dict[int, int]:
         .join(Attendance, Attendance.registration_id == Registration.id)
         .where(
             Registration.event_id.in_(event_ids),
-            Attendance.status.in_([AttendanceStatus.PRESENT, AttendanceStatus.LATE]),
+            Attendance.status.in_(PRESENT_OR_LATE),
         )
         .group_by(Registration.event_id)
     )
