@@ -5,6 +5,7 @@ the door's check-in holds its write transaction for a few statements only."""
 
 import email
 import email.policy
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from events.models import AttendanceMethod, Registration, RegistrationStatus
-from events.services import checkin, notifications, seats
+from events.services import calendars, checkin, notifications, seats
 from tests.conftest import make_user
 from tests.events_support import make_event, register, secret_from
 from webapp import outbox
@@ -254,3 +255,58 @@ def test_a_door_scan_holds_the_write_lock_for_six_statements_at_most(write_trans
     scan, repeat = write_transactions.committed  # the retry wrote nothing
     assert len(scan) <= 6, scan
     assert len(repeat) <= 6, repeat
+
+
+# --- no GET writes ----------------------------------------------------------------------------
+
+
+def test_no_events_page_or_file_writes_on_get(client, count_queries, users):
+    from tests.conftest import login
+
+    event = make_event(title="Форум", sessions=2, starts_in=timedelta(minutes=10))
+    registration = seats.register(event.id, full_name="Анна", email="anna@example.org").registration
+    token = calendars.reset_feed_token(users["participant"])
+    secret, event_id = registration.ticket_secret, event.id
+    db.session.commit()
+    guest_pages = [
+        "/events/",
+        f"/events/{event_id}",
+        f"/events/{event_id}/calendar.ics",
+        f"/t/{secret}",
+        f"/t/{secret}/cancel",
+        f"/t/{secret}/qr.png",
+        f"/t/{secret}/qr.svg",
+        f"/t/{secret}/ticket.pdf",
+        f"/t/{secret}/calendar.ics",
+        f"/calendar/{token}.ics",
+        "/api/v1/events",
+        f"/api/v1/events/{event_id}",
+    ]
+    staff_pages = [
+        f"/events/{event_id}/checkin",
+        f"/events/{event_id}/checkin/stats",
+        f"/events/{event_id}/checkin/attendees",
+        f"/events/{event_id}/checkin/search?q=анна",
+        f"/manage/events/{event_id}/registrants",
+        f"/manage/events/{event_id}/registrants.csv",
+        f"/manage/events/{event_id}/registrants/{registration.id}",
+        f"/manage/events/{event_id}",
+        f"/manage/events/{event_id}/sessions",
+        f"/manage/events/{event_id}/questions",
+        f"/manage/events/{event_id}/message",
+        f"/manage/events/{event_id}/registrants/import",
+    ]
+    writes = re.compile(r"\s*(INSERT|UPDATE|DELETE)", re.I)
+
+    def written_by(paths: list[str]) -> dict[str, list[str]]:
+        found = {}
+        for path in paths:
+            with count_queries() as counter:
+                assert client.get(path).status_code == 200, path
+            if changed := [s for s in counter.statements if writes.match(s)]:
+                found[path] = changed
+        return found
+
+    assert written_by(guest_pages) == {}
+    login(client, users["organiser"])
+    assert written_by(staff_pages) == {}
