@@ -165,11 +165,17 @@ def _send_due(registration_ids: Sequence[int]) -> int:
         return 0
     end_read()
     wanted = [item.registration_id for item in rendered]
+    locked: list[int] = []
 
     def lock() -> None:
-        db.session.execute(
-            select(Registration.id).where(Registration.id.in_(wanted)).with_for_update()
-        ).all()
+        # Rows a seat unit is changing are skipped (left for later), never waited for: so
+        # this unit and that one cannot wait for each other.
+        locked[:] = db.session.scalars(
+            select(Registration.id)
+            .where(Registration.id.in_(wanted))
+            .order_by(Registration.id)
+            .with_for_update(skip_locked=True)
+        )
 
     done = 0
     with unit_of_work(lock=lock):
@@ -177,7 +183,7 @@ def _send_due(registration_ids: Sequence[int]) -> int:
             registration.id: registration
             for registration in db.session.scalars(
                 select(Registration)
-                .where(Registration.id.in_(wanted))
+                .where(Registration.id.in_(locked))
                 .execution_options(populate_existing=True)
             )
         }
