@@ -68,7 +68,7 @@ def build(courses: int, sessions_each: int) -> tuple[str, list[tuple]]:
             )
         )
     db.session.commit()
-    token = calendars.feed_token(user)
+    token = calendars.reset_feed_token(user)
     rows = [
         (
             session.id,

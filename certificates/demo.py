@@ -10,7 +10,7 @@ from certificates.models import Certificate, EventCertificates, TemplateKind
 from certificates.services import issuing
 from courses import demo as courses_demo
 from courses.models import Course
-from events.models import Attendance, Event, Registration, Session
+from events.models import Attendance, Event, EventKind, Registration, Session
 from webapp.extensions import db
 from webapp.types import utcnow
 
@@ -59,7 +59,7 @@ def _past_event_with_most_attendees() -> Event | None:
         select(Event)
         .join(Session, Session.event_id == Event.id)
         .join(Attendance, Attendance.session_id == Session.id)
-        .where(Event.kind == "event", Event.id.in_(ended))
+        .where(Event.kind == EventKind.EVENT, Event.id.in_(ended))
         .group_by(Event.id)
         .order_by(func.count(Attendance.id).desc(), Event.id)
         .limit(1)

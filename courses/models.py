@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text, UniqueC
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from events.models import Event, Registration
+from events.models import Event, EventKind, Registration
 from webapp.extensions import db
 from webapp.models import User
 from webapp.types import EnumText, UTCDateTime, utcnow
@@ -126,7 +126,7 @@ class Course(Event):
     programme: Mapped[Programme] = relationship(back_populates="courses", lazy="joined")
     trainers: Mapped[list[User]] = relationship(secondary=course_trainers, lazy="selectin")
 
-    __mapper_args__ = {"polymorphic_identity": "course"}
+    __mapper_args__ = {"polymorphic_identity": EventKind.COURSE}
 
     def is_staff(self, user: User) -> bool:
         return super().is_staff(user) or any(trainer.id == user.id for trainer in self.trainers)

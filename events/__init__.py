@@ -15,5 +15,7 @@ def init_app(app: Flask) -> None:
     signals.person_anonymised.connect(seats.anonymise_registrations)
     signals.profile_changed.connect(notifications.reminders_follow_profile)  # language
     signals.api_token_rules.connect(checkin.is_staff_of_some_event)  # the door's staff
-    signals.worker_tick.connect(notifications.mail_imported_tickets)
+    signals.registration_changed.connect(notifications.reminders_follow_registration)
+    signals.session_changed.connect(notifications.reminders_follow_session)
+    signals.worker_tick.connect(notifications.send_due_mail)  # mail owed, left after commit
     signals.mail_previews_requested.connect(notifications.mail_samples)

@@ -18,6 +18,7 @@ from events.models import (
     AttendanceMethod,
     AttendanceStatus,
     Event,
+    EventKind,
     Question,
     QuestionKind,
     Registration,
@@ -28,6 +29,7 @@ from events.models import (
 from events.services import seats
 from webapp.extensions import db
 from webapp.models import User, search_key
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 TIMEZONE = "Europe/Moscow"
@@ -219,9 +221,9 @@ def load_demo_events(
     today: date,
 ) -> DemoEventsSummary:
     """Create the demo events and register people; `users[0]` is the demo participant."""
-    staff = list(db.session.scalars(db.select(User).where(User.id.in_(staff_ids))))
-    created = [(spec, _add_event(spec, staff, today)) for spec in EVENTS]
-    db.session.commit()
+    with unit_of_work():
+        staff = list(db.session.scalars(db.select(User).where(User.id.in_(staff_ids))))
+        created = [(spec, _add_event(spec, staff, today)) for spec in EVENTS]
     registrations = 0
     for spec, event in created:
         people = rng.sample(users[1:], spec.users) + rng.sample(guests, spec.guests)
@@ -240,6 +242,7 @@ def _local(day: date, at: time) -> datetime:
 
 def _add_event(spec: EventSpec, staff: list[User], today: date) -> Event:
     event = Event(
+        kind=EventKind.EVENT,
         title=spec.title,
         description=spec.description,
         venue=spec.venue,
@@ -319,10 +322,10 @@ def _register(rng: random.Random, spec: EventSpec, event_id: int, people: list[D
             pending.append(result.registration.id)
     for registration_id in pending[: spec.approved]:
         seats.approve(registration_id)
-    event = db.session.get(Event, event_id)
-    if event.sessions[-1].ends_at < utcnow():
-        event.registration_closes_at = event.sessions[0].starts_at - timedelta(days=1)
-        db.session.commit()
+    with unit_of_work():
+        event = db.session.get(Event, event_id)
+        if event.sessions[-1].ends_at < utcnow():
+            event.registration_closes_at = event.sessions[0].starts_at - timedelta(days=1)
     return len(people)
 
 
@@ -340,6 +343,11 @@ def _check_in(rng: random.Random, spec: EventSpec, event_id: int, door_staff_id:
         )
     ]
     came = rng.sample(confirmed, round(len(confirmed) * spec.checked_in_share))
+    with unit_of_work():
+        _mark_came(rng, session, came, door_staff_id)
+
+
+def _mark_came(rng: random.Random, session: Session, came: list[int], door_staff_id: int) -> None:
     for registration_id in came:
         late = rng.random() < 0.1
         minutes = rng.randint(5, 40) if late else -rng.randint(0, 30)
@@ -365,4 +373,3 @@ def _check_in(rng: random.Random, spec: EventSpec, event_id: int, door_staff_id:
                 changed_at=at,
             )
         )
-    db.session.commit()

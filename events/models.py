@@ -28,6 +28,13 @@ from webapp.models import Organisation, User, search_key
 from webapp.types import EnumText, UTCDateTime, utcnow
 
 
+class EventKind(enum.StrEnum):
+    """What an Event row is (its polymorphic identity): an outreach event or a course."""
+
+    EVENT = "event"
+    COURSE = "course"
+
+
 class Visibility(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
@@ -87,6 +94,9 @@ class AttendanceStatus(enum.StrEnum):
     def label(self) -> str:
         return str(ATTENDANCE_STATUS_LABELS[self])
 
+
+# A mark that counts as "there": check-in, certificates, reports, completion rules.
+PRESENT_OR_LATE = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 
 ATTENDANCE_STATUS_LABELS = {
     AttendanceStatus.PRESENT: _l("Present"),
@@ -154,7 +164,7 @@ class Event(db.Model):
     )
     staff: Mapped[list[User]] = relationship(secondary=event_staff)
 
-    __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "event"}
+    __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": EventKind.EVENT}
 
     @property
     def tz(self) -> ZoneInfo:
@@ -218,6 +228,12 @@ class Registration(db.Model):
             postgresql_where=text("ticket_mail_due"),
             sqlite_where=text("ticket_mail_due"),
         ),
+        Index(
+            "ix_registrations_status_mail_due",
+            "id",
+            postgresql_where=text("status_mail_due"),
+            sqlite_where=text("status_mail_due"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -243,10 +259,16 @@ class Registration(db.Model):
     # search_key() of the name, e-mail and phone (also as bare digits), for the registrant
     # list's search: the same on SQLite and PostgreSQL. Kept up to date by the model itself.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
-    # Set by bulk imports, which skip the mail of registering one by one: the mail worker
-    # sends such a registration its ticket and schedules its reminders, then clears it
-    # (events.services.notifications.mail_imported_tickets).
+    # Mail owed to the person, recorded in the unit that caused it and sent after it
+    # commits (events.services.notifications.send_due_mail; the mail worker finishes what
+    # is left): the ticket with its reminders, and the news of a status change (a place
+    # from the waiting list, a cancellation) as of the registration's status when sent.
     ticket_mail_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    status_mail_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # The language the person registered in: their mail's, when they have no account.
+    mail_locale: Mapped[str | None] = mapped_column(String(10))
+    # The last time the ticket was mailed again on request (at most once an hour).
+    ticket_resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
     user: Mapped[User | None] = relationship()

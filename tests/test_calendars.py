@@ -10,7 +10,7 @@ import vobject
 
 from courses.models import Course
 from events.models import Registration, RegistrationStatus, Session
-from events.services import calendars, seats
+from events.services import calendars, editing, seats
 from tests.conftest import login, make_user
 from tests.events_support import make_event
 from webapp.extensions import db
@@ -66,13 +66,11 @@ def test_a_moved_session_has_a_higher_sequence_and_a_cancelled_one_stays_cancell
     path = f"/events/{event.id}/calendar.ics"
     before = get_calendar(client, path)
 
-    moved.starts_at += timedelta(hours=1)
-    moved.ends_at += timedelta(hours=1)
-    db.session.commit()
-    cancelled.cancelled_at = moved.updated_at
-    db.session.commit()
-    moved.room = "Зал 7"
-    db.session.commit()
+    hour = timedelta(hours=1)
+    editing.save_session(event, moved, moved.starts_at + hour, moved.ends_at + hour, "Зал 1")
+    editing.set_session_cancelled(cancelled, True)
+    editing.save_session(event, moved, moved.starts_at, moved.ends_at, "Зал 7")
+    editing.save_session(event, moved, moved.starts_at, moved.ends_at, "Зал 7")  # no change
 
     after = get_calendar(client, path)
     assert after.headers["ETag"] != before.headers["ETag"]
@@ -139,6 +137,7 @@ def test_the_personal_feed_has_what_the_user_attends_and_teaches(client, make_co
     waitlisted = make_course(title="Жду места", sessions=2, capacity=1)
     taught = make_course(title="Веду", sessions=1)
     taught.trainers.append(anna)
+    db.session.commit()
     enrol(attended, anna)
     enrol(waitlisted, trainer)
     assert enrol(waitlisted, anna).status == RegistrationStatus.WAITLISTED
@@ -146,7 +145,7 @@ def test_the_personal_feed_has_what_the_user_attends_and_teaches(client, make_co
     seats.register(event.id, full_name="Анна", email=anna.email, user_id=anna.id)
     db.session.commit()
 
-    token = calendars.feed_token(anna)
+    token = calendars.reset_feed_token(anna)
     calendar, parsed = parse(get_calendar(client, f"/calendar/{token}.ics").data)
 
     expected = {
@@ -159,7 +158,11 @@ def test_the_personal_feed_has_what_the_user_attends_and_teaches(client, make_co
 def test_resetting_the_token_revokes_the_old_feed(client, app_ctx):
     anna = make_user("anna@example.org", Role.PARTICIPANT, name="Анна")
     login(client, anna)
+    assert "webcal://" not in client.get("/profile").get_data(as_text=True)
+    assert db.session.get(type(anna), anna.id).calendar_token is None, "a GET writes nothing"
+    client.post("/profile/calendar/reset")
     page = client.get("/profile").get_data(as_text=True)
+    db.session.expire_all()
     old_token = db.session.get(type(anna), anna.id).calendar_token
     assert f"http://tropa.test/calendar/{old_token}.ics" in page
     assert f"webcal://tropa.test/calendar/{old_token}.ics" in page
@@ -178,7 +181,7 @@ def test_resetting_the_token_revokes_the_old_feed(client, app_ctx):
 
 def test_the_personal_feed_query_count_is_constant(client, make_course, count_queries):
     anna = make_user("anna@example.org", Role.PARTICIPANT, name="Анна")
-    token = calendars.feed_token(anna)
+    token = calendars.reset_feed_token(anna)
 
     def feed_queries(expected_sessions: int) -> int:
         db.session.commit()

@@ -14,7 +14,7 @@ from events.models import (
     CheckinAttempt,
     RegistrationStatus,
 )
-from events.services import checkin
+from events.services import checkin, door
 from tests.checkin_support import NOW, make_event, register
 from webapp.extensions import db
 from webapp.services import random_secret
@@ -344,7 +344,7 @@ def test_counts_registered_checked_in_and_expected(forum):
     scan(forum, gone.ticket_secret)
     gone.status = Status.CANCELLED  # checked in, then cancelled: no longer counted
     db.session.commit()
-    counts = checkin.checkin_counts(forum.id, forum.sessions[0].id)
+    counts = door.checkin_counts(forum.id, forum.sessions[0].id)
     assert counts == {"registered": 4, "checked_in": 1, "expected": 3}
 
 
@@ -353,15 +353,15 @@ def test_the_offline_list_has_hashes_not_secrets_in_constant_queries(forum, coun
     register(forum, "Борис", Status.WAITLISTED)
     scan(forum, anna.ticket_secret)
     with count_queries() as few:
-        attendees = checkin.offline_list(forum)
+        attendees = door.offline_list(forum)
     for n in range(20):
         register(forum, f"Участник {n}")
     with count_queries() as many:
-        assert len(checkin.offline_list(forum)) == 22
+        assert len(door.offline_list(forum)) == 22
     assert few.count == many.count <= 3
 
     by_name = {a["name"]: a for a in attendees}
-    assert by_name["Анна"]["hash"] == checkin.secret_hash(anna.ticket_secret)
+    assert by_name["Анна"]["hash"] == door.secret_hash(anna.ticket_secret)
     assert by_name["Анна"]["checked_in"] == {str(forum.sessions[0].id): "10:00"}
     assert by_name["Борис"] == {**by_name["Борис"], "status": "waitlisted", "checked_in": {}}
     assert anna.ticket_secret not in repr(attendees)
@@ -375,13 +375,13 @@ def test_search_finds_by_any_case_of_a_cyrillic_name_and_pages(forum):
     scan(forum, anna.ticket_secret)
     session_id = forum.sessions[0].id
 
-    rows, has_next = checkin.search_registrations(forum.id, "анна", session_id, page=1, per_page=3)
+    rows, has_next = door.search_registrations(forum.id, "анна", session_id, page=1, per_page=3)
     assert [r["name"] for r in rows] == ["Анна Смирнова"] and not has_next
     assert rows[0]["checked_in_at"] == "10:00" and rows[0]["email"] == "anna@example.org"
 
-    first, more = checkin.search_registrations(forum.id, "СМИРНОВ", session_id, page=1, per_page=3)
-    second, _ = checkin.search_registrations(forum.id, "смирнов", session_id, page=2, per_page=3)
-    third, last = checkin.search_registrations(forum.id, "смирнов", session_id, page=3, per_page=3)
+    first, more = door.search_registrations(forum.id, "СМИРНОВ", session_id, page=1, per_page=3)
+    second, _ = door.search_registrations(forum.id, "смирнов", session_id, page=2, per_page=3)
+    third, last = door.search_registrations(forum.id, "смирнов", session_id, page=3, per_page=3)
     names = [r["name"] for r in first + second + third]
     assert more and not last and len(names) == len(set(names)) == 7
 

@@ -11,14 +11,13 @@ from sqlalchemy import select
 
 from courses import services as course_services
 from events.models import AttendanceMethod, RegistrationStatus
-from events.services import notifications, seats
+from events.services import editing, notifications, seats
 from tests.conftest import make_user
 from tests.events_support import make_event
 from tests.mail_support import CollectingHandler, smtp_server, use_smtp
 from webapp import outbox
 from webapp.extensions import db
 from webapp.models import OutboxMessage, OutboxStatus, Role
-from webapp.types import utcnow
 
 REMINDER = "events/mail/reminder"
 
@@ -101,7 +100,7 @@ def register(event, user):
         full_name=user.full_name,
         email=user.email,
         user_id=user.id,
-        notify=notifications.tell_registered,
+        mail_ticket=True,
     ).registration
 
 
@@ -141,9 +140,8 @@ def test_reminders_are_queued_before_each_session_and_follow_it(mailbox, make_co
     assert len(reminders(session_id=second.id)) == 2
 
     # The session moves: its reminders move with it, and say the new time.
-    first.starts_at += timedelta(days=1)
-    first.ends_at += timedelta(days=1)
-    db.session.commit()
+    day = timedelta(days=1)
+    editing.save_session(course, first, first.starts_at + day, first.ends_at + day, "")
     moved = reminders(session_id=first.id)
     assert [row.due_at for row in moved] == [
         first.starts_at - timedelta(hours=24),
@@ -151,8 +149,7 @@ def test_reminders_are_queued_before_each_session_and_follow_it(mailbox, make_co
     ]
 
     # The other session is cancelled: its reminders are dropped.
-    second.cancelled_at = utcnow()
-    db.session.commit()
+    editing.set_session_cancelled(second, True)
     assert reminders(session_id=second.id) == []
 
     # Sent when due, each once.
@@ -227,7 +224,7 @@ def test_people_added_by_an_import_get_their_ticket_and_reminders_from_the_worke
     """The import renders no mail under its lock; the worker sends each imported person their
     ticket once, confirmed with the QR code, waitlisted with their place, and schedules the
     confirmed ones' reminders."""
-    from events.services.registrants import import_registrants
+    from events.services.registrant_import import import_registrants
     from tests.test_registrants import HEADER, csv_bytes, people_rows
 
     event = make_event(capacity=2, sessions=2, starts_in=timedelta(days=3))
@@ -249,4 +246,4 @@ def test_people_added_by_an_import_get_their_ticket_and_reminders_from_the_worke
     assert len(reminders()) == 8
     assert {m.recipient for m in reminders()} == {"u0@example.org", "u1@example.org"}
     assert mailbox() == [], "a second round sends nothing again"
-    assert notifications.mail_imported_tickets() == 0
+    assert notifications.send_due_mail() == 0

@@ -294,7 +294,7 @@ def world(users, course) -> dict:
         "registration_id": registration.id,
         "user_id": users["participant"].id,
         "token": password_reset_token(users["participant"]),
-        "feed_token": calendars.feed_token(users["participant"]),
+        "feed_token": calendars.reset_feed_token(users["participant"]),
         "message_id": db.session.scalar(select(OutboxMessage.id).limit(1)),  # the enrolment's
         "template": "events/mail/ticket",
         "code": "en",

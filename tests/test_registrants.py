@@ -24,7 +24,7 @@ from events.models import (
     Session,
 )
 from events.services import seats
-from events.services.registrants import ImportProblem, import_registrants
+from events.services.registrant_import import ImportProblem, import_registrants
 from tests.conftest import PASSWORD, login, make_user
 from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType, Role

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from courses.models import Course, Programme, course_trainers
 from events.models import Registration, RegistrationStatus, Session, Visibility
-from events.services import notifications, seats
+from events.services import seats
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import search_key
@@ -204,7 +204,7 @@ def enrol(course: Course, user: User) -> seats.RegisterResult:
         full_name=user.full_name,
         email=user.email,
         user_id=user.id,
-        notify=notifications.tell_registered,
+        mail_ticket=True,
     )
 
 

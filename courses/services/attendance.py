@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from courses.models import Course
 from events.models import (
+    PRESENT_OR_LATE,
     Attendance,
     AttendanceChange,
     AttendanceMethod,
@@ -38,7 +39,6 @@ CODE_LENGTH = 10  # 50 bits
 EXPIRED_LOOKBACK_SECONDS = 3600
 # A scan made while signed out is kept in the signed session cookie this long.
 PENDING_SCAN_SECONDS = 300
-COUNTED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 
 
 # What a participant is told when check_in refuses them (its own messages speak to staff).
@@ -249,7 +249,9 @@ def register_json(session: Session) -> dict:
     rows = register(session)
     return {
         "enrolled": len(rows),
-        "present": sum(1 for row in rows if row.attendance and row.attendance.status in COUNTED),
+        "present": sum(
+            1 for row in rows if row.attendance and row.attendance.status in PRESENT_OR_LATE
+        ),
         "marked": sum(1 for row in rows if row.attendance),
         "statuses": {
             str(row.registration.id): row.attendance.status.value if row.attendance else None
@@ -306,7 +308,7 @@ class Grid:
     def totals(self) -> dict[int, int]:
         """Per session: how many attended (present or late)."""
         return {
-            s.id: sum(1 for row in self.rows if row.marks.get(s.id) in COUNTED)
+            s.id: sum(1 for row in self.rows if row.marks.get(s.id) in PRESENT_OR_LATE)
             for s in self.sessions
         }
 
@@ -341,7 +343,9 @@ def grid(course: Course, now: datetime | None = None, user: User | None = None) 
     grid_rows = []
     for registration in registrations:
         own = marks.get(registration.id, {})
-        attended = sum(1 for sid, status in own.items() if sid in past and status in COUNTED)
+        attended = sum(
+            1 for sid, status in own.items() if sid in past and status in PRESENT_OR_LATE
+        )
         grid_rows.append(GridRow(registration, own, attended, len(past)))
     return Grid(sessions, past, grid_rows, course.attendance_threshold)
 

@@ -18,13 +18,13 @@ from sqlalchemy import func, select
 
 from courses.models import AnswerStatus, CompletionRule, Course, CourseCompletion, MaterialKind
 from courses.services import materials as learning
-from events.models import Attendance, AttendanceStatus, Registration, Session
+from events.models import PRESENT_OR_LATE, Attendance, Registration, Session
 from webapp import signals
 from webapp.extensions import db
 from webapp.models import User
 from webapp.types import utcnow
 
-ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
+ATTENDED = PRESENT_OR_LATE  # still read by certificates.services.issuing
 
 _NAMED_AT_MOST = 3  # missing items named in a reason; the rest are counted
 
@@ -70,7 +70,7 @@ def completion_states(
                 Attendance.registration_id.in_(ids),
                 Session.event_id == course.id,
                 Session.ends_at <= now,
-                Attendance.status.in_(ATTENDED),
+                Attendance.status.in_(PRESENT_OR_LATE),
             )
             .group_by(Attendance.registration_id)
         ).all()

@@ -23,9 +23,9 @@ from events.models import (
     Registration,
     RegistrationStatus,
 )
+from events.services.registrant_import import MAX_IMPORT_BYTES
 from events.services.registrants import (
     FILTERABLE_KINDS,
-    MAX_IMPORT_BYTES,
     RegistrantChanges,
     RegistrantFilter,
     answer_options,

@@ -3,7 +3,7 @@ are confirmed in (plus what they teach).
 
 One VEVENT per session, the same for every file, so a client that subscribed to the feed
 and imported a ticket sees one entry: UID `session-<id>@<host>`, SEQUENCE that grows on
-every change (Session.sequence, kept by events.services.reminders' session hook), a
+every change (Session.sequence, bumped by events.services.editing), a
 cancelled session kept with STATUS:CANCELLED so clients remove it, local times with the
 event's TZID and the matching VTIMEZONE.
 """
@@ -19,11 +19,12 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
-from events.models import Event, Registration, RegistrationStatus, Session
+from events.models import Event, EventKind, Registration, RegistrationStatus, Session
 from webapp import signals
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import random_secret
+from webapp.transactions import unit_of_work
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def host() -> str:
 
 
 def event_url(event: Event) -> str:
-    section = "courses" if event.kind == "course" else "events"
+    section = "courses" if event.kind == EventKind.COURSE else "events"
     return f"{current_app.config['TROPA_BASE_URL']}/{section}/{event.id}"
 
 
@@ -168,18 +169,16 @@ def personal_calendar(user: User) -> Feed:
 # --- the personal feed's token ------------------------------------------------------------
 
 
-def feed_token(user: User) -> str:
-    """The user's feed token, made on first use."""
-    if not user.calendar_token:
-        user.calendar_token = random_secret()
-        db.session.commit()
+def feed_token(user: User) -> str | None:
+    """The user's feed token; None until they ask for one (a page that shows it must not
+    write)."""
     return user.calendar_token
 
 
 def reset_feed_token(user: User) -> str:
-    """A new token; the old feed URL stops working at once."""
-    user.calendar_token = random_secret()
-    db.session.commit()
+    """A new token (the first one, or a new one: the old feed URL stops working at once)."""
+    with unit_of_work():
+        user.calendar_token = random_secret()
     return user.calendar_token
 
 
@@ -200,6 +199,7 @@ def webcal_url(https_url: str) -> str:
 
 
 def _utc_stamp(moment: datetime) -> str:
+    """RFC 5545's basic UTC form, for machines (people read Babel's formats)."""
     return moment.strftime("%Y%m%dT%H%M%SZ")
 
 
@@ -224,8 +224,8 @@ def yandex_calendar_url(session: Session) -> str:
     end = session.ends_at.astimezone(event.tz)
     query = {
         "name": event.title,
-        "startTs": start.strftime("%Y-%m-%dT%H:%M:%S"),
-        "endTs": end.strftime("%Y-%m-%dT%H:%M:%S"),
+        "startTs": start.replace(tzinfo=None).isoformat(timespec="seconds"),
+        "endTs": end.replace(tzinfo=None).isoformat(timespec="seconds"),
         "description": details["description"],
         "location": details["location"] or "",
         "timezone": event.timezone,

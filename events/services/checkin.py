@@ -1,4 +1,6 @@
-"""Check-in: one function marks a person present, for the door, the trainer and the API.
+"""Marking attendance: one function marks a person present, for the door, the trainer and
+the API (`check_in`), its undo, and the trainer's register (`mark`, `mark_rest_absent`).
+What the door page shows besides (counts, the offline list, search) is events.services.door.
 
 Modelled on pretix's check-in: the registration row is locked, every answer carries a
 stable reason code, every scan is logged (refusals with their reason), and a client nonce
@@ -9,11 +11,13 @@ with the time they were made (`scanned_at`): the window is checked at that time,
 two doors let the same person in, the attendance keeps the earlier scan.
 
 The door is the hot path (eight scanners, a scan a second each, on SQLite's one writer):
-check_in reads and writes plain columns, not ORM objects, and does everything but the
-decision before it takes the write lock, so the lock is held for a few statements only.
+check_in reads and writes plain columns, not ORM objects, and reads everything but the
+decision before its unit of work; inside, a first scan is four statements (the person,
+the mark and its audit entry as INSERT ... ON CONFLICT DO NOTHING RETURNING, the attempt),
+plus what the attendance_marked receivers record (slow work such as a certificate is
+done after commit).
 """
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -22,27 +26,31 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from events.models import (
+    PRESENT_OR_LATE,
     Attendance,
     AttendanceChange,
     AttendanceMethod,
     AttendanceStatus,
     CheckinAttempt,
     Event,
+    EventKind,
     Registration,
     RegistrationStatus,
     Session,
     event_staff,
 )
 from webapp import signals
+from webapp.errors import ServiceError
 from webapp.extensions import db
-from webapp.locking import write_transaction
-from webapp.models import User, search_key
+from webapp.filters import local_time
+from webapp.models import User
 from webapp.services import SECRET_ALPHABET
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 REASONS = (
@@ -79,19 +87,21 @@ REFUSED_STATUSES = {
     RegistrationStatus.WAITLISTED: "waitlisted",
     RegistrationStatus.PENDING: "not_confirmed",
 }
-PRESENT = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 NONCE_MAX_LENGTH = 100
 
 _SECRET_IN_TEXT = re.compile(rf"(?:/t/)?([{SECRET_ALPHABET}]{{26,40}})/?$")
 
 
-class CheckinRequestError(ValueError):
+class CheckinRequestError(ServiceError):
     """A request that cannot be answered (a session of another event, a reused nonce):
     the API answers 400 with this message."""
 
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = str(message)
+    MESSAGES = {
+        "nonce_too_long": _l("The nonce is too long."),
+        "no_event": _l("There is no such event."),
+        "wrong_session": _l("This session is not a session of the event."),
+        "nonce_reused": _l("This nonce was already used for another check-in."),
+    }
 
 
 def secret_from_scan(scanned: str) -> str:
@@ -99,11 +109,6 @@ def secret_from_scan(scanned: str) -> str:
     text = (scanned or "").strip().lower()
     match = _SECRET_IN_TEXT.search(text)
     return match.group(1) if match else text
-
-
-def secret_hash(secret: str) -> str:
-    """What the offline list carries instead of a secret (the page hashes a scan the same way)."""
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 @dataclass
@@ -204,7 +209,7 @@ def _attendee(person: Person, mark: Mark | None, tz: ZoneInfo) -> dict:
         "status": person.status.value,
         "attendance_id": mark.id if mark else None,
         "session_id": mark.session_id if mark else None,
-        "checked_in_at": mark.marked_at.astimezone(tz).strftime("%H:%M") if mark else None,
+        "checked_in_at": local_time(mark.marked_at, tz) if mark else None,
         "checked_in_at_iso": mark.marked_at.isoformat() if mark else None,
         "checked_in_by": mark.marked_by if mark else None,
     }
@@ -267,7 +272,7 @@ def check_in(
     now = now or utcnow()
     nonce = (nonce or "").strip() or None
     if nonce and len(nonce) > NONCE_MAX_LENGTH:
-        raise CheckinRequestError(_l("The nonce is too long."))
+        raise CheckinRequestError("nonce_too_long")
     scan = _Scan(
         event_id=event_id,
         tz=_event_timezone(event_id),
@@ -279,41 +284,61 @@ def check_in(
         when=scanned_at if scanned_at is not None and scanned_at <= now else now,
     )
     if session_id is not None and all(w.id != session_id for w in scan.windows):
-        raise CheckinRequestError(_l("This session is not a session of the event."))
+        raise CheckinRequestError("wrong_session")
+    # A retry finds its first answer before any lock is taken.
+    if nonce and (first := _answer_for_nonce(nonce, scan)):
+        return first
     try:
-        with write_transaction():
+        with unit_of_work():
             person = _lock_person(event_id, scanned, registration_id)
-            # Under the lock, so a concurrent retry with the same nonce has finished by now.
-            if nonce and (first := _answer_for_nonce(nonce, scan)):
-                return first
             answer, scanned_session_id = _decide(scan, person)
-            db.session.execute(
-                insert(CheckinAttempt).values(
-                    nonce=nonce,
-                    event_id=event_id,
-                    session_id=scanned_session_id,
-                    registration_id=person.id if person else None,
-                    method=method,
-                    result=answer.reason or "ok",
-                    answer=json.dumps(answer.as_json(), ensure_ascii=False),
-                    by_user_id=scan.by_user_id,
-                    client_ip=client_ip,
-                    at=scan.when,
-                )
-            )
-    except IntegrityError:
-        # A concurrent request with the same nonce that locked no row (an unknown ticket)
-        # committed first: its answer is the answer.
-        if nonce and (first := _answer_for_nonce(nonce, scan)):
-            return first
-        raise
+            attempt = {
+                "event_id": event_id,
+                "session_id": scanned_session_id,
+                "registration_id": person.id if person else None,
+                "method": method,
+                "result": answer.reason or "ok",
+                "answer": json.dumps(answer.as_json(), ensure_ascii=False),
+                "by_user_id": scan.by_user_id,
+                "client_ip": client_ip,
+                "at": scan.when,
+            }
+            _log_attempt(nonce, attempt)
+    except _NonceTaken:
+        # The same nonce, sent twice at once: the other request committed first (and this
+        # one's unit rolled back whole); its answer is the answer.
+        return _answer_for_nonce(nonce, scan)
     return answer.as_json()
+
+
+class _NonceTaken(Exception):
+    """Another request with this nonce was logged first: roll this one back."""
+
+
+def _insert_ignoring_conflicts(model, *unique_columns: str):
+    """INSERT ... ON CONFLICT (columns) DO NOTHING, in the database's own dialect."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(model).on_conflict_do_nothing(index_elements=list(unique_columns))
+
+
+def _log_attempt(nonce: str | None, values: dict) -> None:
+    """Log the attempt; with a nonce, claim it in the same statement."""
+    if nonce is None:
+        db.session.execute(insert(CheckinAttempt).values(nonce=None, **values))
+        return
+    logged = db.session.scalar(
+        _insert_ignoring_conflicts(CheckinAttempt, "nonce")
+        .values(nonce=nonce, **values)
+        .returning(CheckinAttempt.id)
+    )
+    if logged is None:
+        raise _NonceTaken
 
 
 def _event_timezone(event_id: int) -> ZoneInfo:
     event = db.session.get(Event, event_id)  # the caller has usually loaded it: no query
     if event is None:
-        raise CheckinRequestError(_l("There is no such event."))
+        raise CheckinRequestError("no_event")
     return event.tz
 
 
@@ -349,7 +374,7 @@ def _answer_for_nonce(nonce: str, scan: _Scan) -> dict | None:
     if stored is None:
         return None
     if (stored.event_id, stored.by_user_id) != (scan.event_id, scan.by_user_id):
-        raise CheckinRequestError(_l("This nonce was already used for another check-in."))
+        raise CheckinRequestError("nonce_reused")
     return json.loads(stored.answer)
 
 
@@ -365,9 +390,12 @@ def _decide(scan: _Scan, person: Person | None) -> tuple[CheckinAnswer, int | No
     window = _session_for(scan.windows, scan.session_id, scan.when)
     if window is None or not check_window(window, scan.when):
         return _refuse("outside_window", _attendee(person, None, scan.tz)), None
-    existing = _mark_of(person.id, window.id)
-    if existing is None or existing.status not in PRESENT:
+    # Most scans are a first one: the mark is inserted unless there is one already.
+    mark = _insert_mark(scan, person.id, window.id, AttendanceStatus.PRESENT)
+    existing = None if mark else _mark_of(person.id, window.id)
+    if mark is None and existing.status not in PRESENT_OR_LATE:
         mark = _write_mark(scan, person.id, window.id, existing, AttendanceStatus.PRESENT)
+    if mark is not None:
         message = str(_l("Welcome, %(name)s!", name=person.name))
         return CheckinAnswer("ok", None, message, _attendee(person, mark, scan.tz)), window.id
     if scan.when < existing.marked_at:
@@ -388,7 +416,7 @@ def _keep_the_earlier_scan(scan: _Scan, person: Person, later: Mark) -> CheckinA
         "Checked in at two doors: the earlier scan at %(time)s is kept"
         " (the other was at %(other_time)s by %(other_name)s).",
         time=attendee["checked_in_at"],
-        other_time=later.marked_at.astimezone(scan.tz).strftime("%H:%M"),
+        other_time=local_time(later.marked_at, scan.tz),
         other_name=later.marked_by or "—",
     )
     return CheckinAnswer("error", "already_checked_in", str(message), attendee)
@@ -409,27 +437,61 @@ def _mark_of(registration_id: int, session_id: int) -> Mark | None:
     return Mark(*row) if row else None
 
 
-def _write_mark(
-    scan: _Scan, person_id: int, session_id: int, existing: Mark | None, status: AttendanceStatus
-) -> Mark:
-    """Write (or rewrite) the person's attendance at the session as this scan's, and its
-    audit entry."""
-    values = {
+def _mark_values(scan: _Scan, status: AttendanceStatus) -> dict:
+    return {
         "status": status,
         "method": scan.method,
         "marked_by_id": scan.by_user_id,
         "marked_at": scan.when,
     }
+
+
+def _insert_mark(
+    scan: _Scan, person_id: int, session_id: int, status: AttendanceStatus
+) -> Mark | None:
+    """The person's first mark at the session, with its audit entry; None (nothing
+    written) when they have one already."""
+    attendance_id = db.session.scalar(
+        _insert_ignoring_conflicts(Attendance, "registration_id", "session_id")
+        .values(registration_id=person_id, session_id=session_id, **_mark_values(scan, status))
+        .returning(Attendance.id)
+    )
+    if attendance_id is None:
+        return None
+    return _marked(scan, person_id, session_id, attendance_id, None, status)
+
+
+def _write_mark(
+    scan: _Scan, person_id: int, session_id: int, existing: Mark | None, status: AttendanceStatus
+) -> Mark:
+    """Write (or rewrite) the person's attendance at the session as this scan's, and its
+    audit entry."""
     if existing is None:
         attendance_id = db.session.scalar(
             insert(Attendance)
-            .values(registration_id=person_id, session_id=session_id, **values)
+            .values(registration_id=person_id, session_id=session_id, **_mark_values(scan, status))
             .returning(Attendance.id)
         )
     else:
         attendance_id = existing.id
-        db.session.execute(update(Attendance).where(Attendance.id == existing.id).values(values))
-    if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
+        db.session.execute(
+            update(Attendance)
+            .where(Attendance.id == existing.id)
+            .values(_mark_values(scan, status))
+        )
+    return _marked(scan, person_id, session_id, attendance_id, existing, status)
+
+
+def _marked(
+    scan: _Scan,
+    person_id: int,
+    session_id: int,
+    attendance_id: int,
+    existing: Mark | None,
+    status: AttendanceStatus,
+) -> Mark:
+    """After a mark was written: the audit entry, and the news of a person there."""
+    if status in PRESENT_OR_LATE:
         # e.g. certificates of participation (connected in certificates.init_app)
         signals.attendance_marked.send(None, registration_id=person_id, event_id=scan.event_id)
     db.session.execute(
@@ -458,7 +520,7 @@ def undo_check_in(
     keeps what happened. Returns the attendee as they are now, or None when there was no
     such mark (asked by person and session, not by row id: SQLite reuses a deleted row's id,
     and a repeated undo must not take away somebody else's check-in)."""
-    with write_transaction():
+    with unit_of_work():
         registration = db.session.scalar(
             select(Registration)
             .options(joinedload(Registration.event))
@@ -466,7 +528,7 @@ def undo_check_in(
             .with_for_update(of=Registration)
         )
         existing = registration and _mark_of(registration.id, session_id)
-        if not existing or existing.status not in PRESENT:
+        if not existing or existing.status not in PRESENT_OR_LATE:
             return None
         db.session.execute(delete(Attendance).where(Attendance.id == existing.id))
         db.session.execute(
@@ -488,7 +550,9 @@ def scan_method(event: Event, scanned: bool) -> AttendanceMethod:
     trainer scanning a participant, at an event the door; a pick from the search is manual."""
     if not scanned:
         return AttendanceMethod.MANUAL
-    return AttendanceMethod.TRAINER_SCAN if event.kind == "course" else AttendanceMethod.DOOR
+    return (
+        AttendanceMethod.TRAINER_SCAN if event.kind == EventKind.COURSE else AttendanceMethod.DOOR
+    )
 
 
 def log_refusal(
@@ -506,7 +570,7 @@ def log_refusal(
     participant not enrolled); returns the answer as check_in would."""
     message = SELF_SCAN_REASON_MESSAGES.get(reason) or REASON_MESSAGES[reason]
     answer = CheckinAnswer("error", reason, str(message), None).as_json()
-    with write_transaction():
+    with unit_of_work():
         db.session.execute(
             insert(CheckinAttempt).values(
                 event_id=event_id,
@@ -546,7 +610,7 @@ def mark(
         by_name=by_user.full_name if by_user else None,
         when=now or utcnow(),
     )
-    with write_transaction():
+    with unit_of_work():
         person = _lock_person(event_id, None, registration_id)
         if person is None:
             return False
@@ -563,7 +627,7 @@ def mark_rest_absent(
     """Mark every confirmed registration of the event with no mark at the session absent;
     returns how many."""
     now = now or utcnow()
-    with write_transaction():
+    with unit_of_work():
         unmarked = list(
             db.session.scalars(
                 select(Registration.id)
@@ -612,101 +676,6 @@ def mark_rest_absent(
     return len(unmarked)
 
 
-# --- what the door page shows -------------------------------------------------------------
-
-
-def checkin_counts(event_id: int, session_id: int | None) -> dict:
-    """Registered (confirmed), checked in (of them, at the session) and still expected."""
-    confirmed = select(Registration.id).where(
-        Registration.event_id == event_id, Registration.status == RegistrationStatus.CONFIRMED
-    )
-    registered = db.session.scalar(select(func.count()).select_from(confirmed.subquery()))
-    checked_in = 0
-    if session_id is not None:
-        checked_in = db.session.scalar(
-            select(func.count())
-            .select_from(Attendance)
-            .where(
-                Attendance.session_id == session_id,
-                Attendance.status.in_(PRESENT),
-                Attendance.registration_id.in_(confirmed),
-            )
-        )
-    return {"registered": registered, "checked_in": checked_in, "expected": registered - checked_in}
-
-
-def offline_list(event: Event) -> list[dict]:
-    """Every registration of the event for the door's offline check: the hash of its
-    secret (never the secret), name, status and the sessions it is checked in at."""
-    tz = event.tz
-    marks: dict[int, dict[str, str]] = {}
-    rows = db.session.execute(
-        select(Attendance.registration_id, Attendance.session_id, Attendance.marked_at)
-        .join(Registration)
-        .where(Registration.event_id == event.id, Attendance.status.in_(PRESENT))
-    )
-    for registration_id, session_id, marked_at in rows:
-        marks.setdefault(registration_id, {})[str(session_id)] = marked_at.astimezone(tz).strftime(
-            "%H:%M"
-        )
-    registrations = db.session.execute(
-        select(
-            Registration.id, Registration.full_name, Registration.status, Registration.ticket_secret
-        )
-        .where(Registration.event_id == event.id)
-        .order_by(Registration.id)
-    )
-    return [
-        {
-            "hash": secret_hash(secret),
-            "registration_id": registration_id,
-            "name": name,
-            "status": status.value,
-            "checked_in": marks.get(registration_id, {}),
-        }
-        for registration_id, name, status, secret in registrations
-    ]
-
-
-def search_registrations(
-    event_id: int, text: str, session_id: int | None, *, page: int, per_page: int
-) -> tuple[list[dict], bool]:
-    """Registrations of the event whose name, e-mail or phone holds every word of `text`,
-    by name, one page; with their check-in at the session. Returns (rows, has_next)."""
-    query = select(Registration).where(Registration.event_id == event_id)
-    for word in search_key(text).split():
-        query = query.where(Registration.search_text.contains(word, autoescape=True))
-    found = list(
-        db.session.scalars(
-            query.options(joinedload(Registration.event))
-            .order_by(Registration.full_name, Registration.id)
-            .offset((page - 1) * per_page)
-            .limit(per_page + 1)
-        )
-    )
-    has_next = len(found) > per_page
-    found = found[:per_page]
-    attendance = {}
-    if session_id is not None and found:
-        attendance = {
-            a.registration_id: a
-            for a in db.session.scalars(
-                select(Attendance)
-                .options(joinedload(Attendance.marked_by))
-                .where(
-                    Attendance.session_id == session_id,
-                    Attendance.status.in_(PRESENT),
-                    Attendance.registration_id.in_([r.id for r in found]),
-                )
-            )
-        }
-    rows = [
-        {**attendee_json(r, attendance.get(r.id)), "email": r.email, "phone": r.phone}
-        for r in found
-    ]
-    return rows, has_next
-
-
 # --- a scan that does not say which event ---------------------------------------------------
 
 
@@ -734,20 +703,18 @@ def refuse_unknown_ticket(
         if stored := db.session.scalar(answered):
             return json.loads(stored)
     answer = _refuse("unknown").as_json()
+    attempt = {
+        "method": method,
+        "result": "unknown",
+        "answer": json.dumps(answer, ensure_ascii=False),
+        "by_user_id": by_user.id if by_user else None,
+        "client_ip": client_ip,
+        "at": utcnow(),
+    }
     try:
-        with write_transaction():
-            db.session.execute(
-                insert(CheckinAttempt).values(
-                    nonce=nonce,
-                    method=method,
-                    result="unknown",
-                    answer=json.dumps(answer, ensure_ascii=False),
-                    by_user_id=by_user.id if by_user else None,
-                    client_ip=client_ip,
-                    at=utcnow(),
-                )
-            )
-    except IntegrityError:  # the same nonce, sent twice at once: one answer for both
+        with unit_of_work():
+            _log_attempt(nonce, attempt)
+    except _NonceTaken:  # the same nonce, sent twice at once: one answer for both
         pass
     return answer
 

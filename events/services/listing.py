@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 
 from events.models import (
+    PRESENT_OR_LATE,
     Attendance,
-    AttendanceStatus,
     Event,
+    EventKind,
     Registration,
     Session,
     Visibility,
@@ -18,7 +19,7 @@ from events.services import seats
 from webapp.extensions import db
 from webapp.types import utcnow
 
-OUTREACH = "event"  # Event.kind of forums, seminars, round tables (courses are "course")
+OUTREACH = EventKind.EVENT  # forums, seminars, round tables (courses are EventKind.COURSE)
 UPCOMING, PAST = "upcoming", "past"
 
 
@@ -147,7 +148,7 @@ def checked_in_counts(event_ids: list[int]) -> dict[int, int]:
         .join(Attendance, Attendance.registration_id == Registration.id)
         .where(
             Registration.event_id.in_(event_ids),
-            Attendance.status.in_([AttendanceStatus.PRESENT, AttendanceStatus.LATE]),
+            Attendance.status.in_(PRESENT_OR_LATE),
         )
         .group_by(Registration.event_id)
     )

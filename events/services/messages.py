@@ -1,6 +1,6 @@
 """An organiser writes to the registrants of an event or a course: all of them, or those
-with one status, checked in or not. The messages go through the outbox, queued in one
-transaction: all of them or none."""
+with one status, checked in or not. The messages go through the outbox: rendered first,
+outside any lock, then queued in one unit of work: all of them or none."""
 
 from dataclasses import dataclass
 
@@ -8,11 +8,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from events.models import Event, Registration, RegistrationStatus
-from events.services import tickets
+from events.services import notifications, tickets
 from events.services.registrants import RegistrantFilter, registrant_query
 from webapp.extensions import db
-from webapp.locking import write_transaction
-from webapp.mail import build_message, send_mail
+from webapp.mail import build_message
+from webapp.transactions import unit_of_work
 
 TEMPLATE = "events/mail/announcement"
 
@@ -63,9 +63,18 @@ def preview(event: Event, announcement: Announcement):
 
 def send_announcement(event: Event, announcement: Announcement) -> int:
     """Queue the message for every matching registrant; how many."""
-    with write_transaction():
-        registrations = db.session.scalars(recipients_query(event, announcement)).all()
-        for registration in registrations:
-            arguments, context = _mail_arguments(event, announcement, registration)
-            send_mail(*arguments, registration_id=registration.id, **context)
-    return len(registrations)
+    registrations = db.session.scalars(recipients_query(event, announcement)).all()
+    subject = _l("%(title)s: %(subject)s", title=event.title, subject=announcement.subject)
+    rows = [
+        notifications.outbox_row(
+            registration,
+            subject,
+            TEMPLATE,
+            body=announcement.body,
+            ticket_url=tickets.ticket_url(registration.ticket_secret),
+        )
+        for registration in registrations
+    ]
+    with unit_of_work() as session:
+        session.add_all(rows)
+    return len(rows)

@@ -1,43 +1,78 @@
 """The mail a registration's life sends: registered (with the ticket, its QR code and the
 calendar attached), on the waiting list, promoted, cancelled, and the reminders before each
-session. Each is queued in the outbox in the transaction of the change that caused it
-(webapp.mail.send_mail), so it goes out once the change is committed, and only then.
+session.
+
+The seat-taking unit only records what mail is owed (Registration.ticket_mail_due,
+status_mail_due); `send_due_mail_of` renders it once that unit has committed, outside any
+lock, and queues it in the outbox in a short unit of its own that checks the flag is still
+set and clears it: so each mail goes out once, and a failure there never undoes the
+registration. The mail worker (`send_due_mail`, a worker_tick receiver) finishes whatever
+was left: the tickets of an import, or a mail whose first try failed.
 
 Reminders are outbox rows due 24 h and 1 h (TROPA_REMINDER_HOURS) before each session of
-each confirmed registration. ORM hooks keep them right whatever the code path: a session
-that moves gets them again at the new time (and a higher SEQUENCE for calendars), a
-cancelled session or registration drops its pending ones.
+each confirmed registration. They follow the named signals sent inside the units that
+change things (connected in events.init_app): a registration whose status changed, a
+session created, moved, cancelled or restored.
 """
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import attributes
 
-from events.models import Event, Registration, RegistrationStatus, Session
+from events.models import Event, EventKind, Registration, RegistrationStatus, Session
 from events.services import calendars, tickets
 from webapp.extensions import db
-from webapp.locking import write_transaction
-from webapp.mail import Attachment, send_mail
+from webapp.mail import Attachment, build_message, send_mail
 from webapp.models import OutboxMessage, OutboxStatus
 from webapp.outbox import Preview
+from webapp.transactions import end_read, unit_of_work
 from webapp.types import utcnow
+
+log = logging.getLogger(__name__)
 
 Status = RegistrationStatus
 REMINDER = "events/mail/reminder"
-# A change of one of these is a new version of the session for calendars and reminders.
-SESSION_FIELDS = ("starts_at", "ends_at", "room", "cancelled_at")
 
 
 def _locale(registration: Registration) -> str | None:
+    """The language the person registered in, else their account's."""
+    if registration.mail_locale:
+        return registration.mail_locale
     return registration.user.locale if registration.user else None
 
 
-def tell_registered(registration: Registration, locale: str | None = None) -> None:
+def outbox_row(
+    registration: Registration, subject, template: str, attachments=(), **context
+) -> OutboxMessage:
+    """A message for the registration's person, rendered now: queue it by adding it to
+    the session in a unit (rendering goes before, outside any lock)."""
+    message = build_message(
+        registration.email,
+        subject,
+        template,
+        _locale(registration),
+        attachments,
+        registration=registration,
+        event=registration.event,
+        **context,
+    )
+    return OutboxMessage(
+        recipient=registration.email,
+        subject=str(message["Subject"])[:300],
+        template=template,
+        content=bytes(message),
+        due_at=utcnow(),
+        registration_id=registration.id,
+    )
+
+
+def ticket_mail(registration: Registration) -> OutboxMessage:
     """The ticket mail: confirmed (the ticket's QR code and the calendar attached), on the
     waiting list (with the place in it), or awaiting approval."""
     url = tickets.ticket_url(registration.ticket_secret)
@@ -47,74 +82,155 @@ def tell_registered(registration: Registration, locale: str | None = None) -> No
             Attachment(tickets.qr_png(url), "image/png", "ticket.png"),
             Attachment(calendars.ticket_calendar(registration).body, "text/calendar", "event.ics"),
         )
-    send_mail(
-        registration.email,
+    return outbox_row(
+        registration,
         _l("Your ticket: %(title)s", title=registration.event.title),
         "events/mail/ticket",
-        locale=locale or _locale(registration),
-        registration_id=registration.id,
-        attachments=attachments,
-        registration=registration,
-        event=registration.event,
+        attachments,
         ticket_url=url,
         position=tickets.waitlist_position(registration),
     )
 
 
-def tell_promoted(promoted: Iterable[Registration]) -> None:
-    for registration in promoted:
-        send_mail(
-            registration.email,
-            _l("A place is yours: %(title)s", title=registration.event.title),
+def status_mail(registration: Registration) -> OutboxMessage | None:
+    """The news of the registration's status: a place from the waiting list, or the
+    cancellation; None for a status that has no news."""
+    title = registration.event.title
+    if registration.status == Status.CONFIRMED:
+        return outbox_row(
+            registration,
+            _l("A place is yours: %(title)s", title=title),
             "events/mail/promoted",
-            locale=_locale(registration),
-            registration_id=registration.id,
-            registration=registration,
-            event=registration.event,
             ticket_url=tickets.ticket_url(registration.ticket_secret),
         )
+    if registration.status == Status.CANCELLED:
+        return outbox_row(
+            registration,
+            _l("Registration cancelled: %(title)s", title=title),
+            "events/mail/cancelled",
+            event_url=calendars.event_url(registration.event),
+        )
+    return None
 
 
-def tell_cancelled(registration: Registration) -> None:
-    send_mail(
-        registration.email,
-        _l("Registration cancelled: %(title)s", title=registration.event.title),
-        "events/mail/cancelled",
-        locale=_locale(registration),
-        registration_id=registration.id,
-        registration=registration,
-        event=registration.event,
-        event_url=calendars.event_url(registration.event),
+# --- mail owed, sent after commit ----------------------------------------------------------
+
+
+@dataclass
+class _Rendered:
+    """The mail owed to one registration, rendered as of the flags and status seen."""
+
+    registration_id: int
+    status: Status
+    ticket_mail_due: bool
+    status_mail_due: bool
+    mail: list[OutboxMessage] = field(default_factory=list)
+
+
+def _render(registration: Registration) -> _Rendered:
+    rendered = _Rendered(
+        registration.id,
+        registration.status,
+        registration.ticket_mail_due,
+        registration.status_mail_due,
     )
+    if registration.ticket_mail_due and registration.status != Status.CANCELLED:
+        rendered.mail.append(ticket_mail(registration))  # it tells the status too
+    elif registration.status_mail_due and (news := status_mail(registration)):
+        rendered.mail.append(news)
+    return rendered
 
 
-# A batch is rendered inside the writer's transaction (on SQLite the one writer lock): small
-# batches keep check-ins waiting at most a moment.
-IMPORTED_BATCH = 25
+def _send_due(registration_ids: Sequence[int]) -> int:
+    """Render the mail owed to these registrations outside any lock, then queue it in one
+    short unit, each registration's only if its flags and status are still those rendered
+    (else another worker sent it, or it changed meanwhile and is rendered again later).
+    Returns how many registrations were done."""
+    registrations = db.session.scalars(
+        select(Registration)
+        .where(
+            Registration.id.in_(registration_ids),
+            or_(Registration.ticket_mail_due, Registration.status_mail_due),
+        )
+        .order_by(Registration.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    rendered = []
+    for registration in registrations:
+        try:
+            rendered.append(_render(registration))
+        except Exception:  # noqa: BLE001  one bad mail must not hold up the others
+            log.exception("could not render the mail of registration %s", registration.id)
+    if not rendered:
+        return 0
+    end_read()
+    wanted = [item.registration_id for item in rendered]
+    locked: list[int] = []
+
+    def lock() -> None:
+        # Rows a seat unit is changing are skipped (left for later), never waited for: so
+        # this unit and that one cannot wait for each other.
+        locked[:] = db.session.scalars(
+            select(Registration.id)
+            .where(Registration.id.in_(wanted))
+            .order_by(Registration.id)
+            .with_for_update(skip_locked=True)
+        )
+
+    done = 0
+    with unit_of_work(lock=lock):
+        current = {
+            registration.id: registration
+            for registration in db.session.scalars(
+                select(Registration)
+                .where(Registration.id.in_(locked))
+                .execution_options(populate_existing=True)
+            )
+        }
+        for item in rendered:
+            registration = current.get(item.registration_id)
+            seen = (item.status, item.ticket_mail_due, item.status_mail_due)
+            if registration is None or seen != (
+                registration.status,
+                registration.ticket_mail_due,
+                registration.status_mail_due,
+            ):
+                continue
+            db.session.add_all(item.mail)
+            registration.ticket_mail_due = registration.status_mail_due = False
+            reschedule_registration(db.session, registration)  # owed with the mail
+            done += 1
+    return done
 
 
-def mail_imported_tickets(_sender=None, limit: int = IMPORTED_BATCH) -> int:
-    """The ticket mail and the reminders of a batch of people an import added
-    (Registration.ticket_mail_due); returns how many were done, 0 when none is left.
+def send_due_mail_of(registration_ids: Sequence[int]) -> None:
+    """After the unit that owed it committed: send these registrations' mail now. A failure
+    is logged, never raised: the registration stands, and the worker sends the mail."""
+    try:
+        _send_due(registration_ids)
+    except Exception:  # noqa: BLE001
+        log.exception("mail of registrations %s left to the worker", list(registration_ids))
+        db.session.rollback()
 
-    Work for the mail worker (webapp.outbox.deferred_work): the rows are claimed with FOR
-    UPDATE SKIP LOCKED (the writer lock on SQLite), so several workers share the work and
-    nobody gets a ticket twice.
-    """
-    with write_transaction():
-        registrations = db.session.scalars(
-            select(Registration)
-            .where(Registration.ticket_mail_due)
+
+# A batch is queued in one unit (with the reminders): small batches keep check-ins waiting
+# a moment at most.
+DUE_BATCH = 25
+
+
+def send_due_mail(_sender=None, limit: int = DUE_BATCH) -> int:
+    """The mail worker's part (signals.worker_tick): the mail owed and not sent yet (the
+    tickets of an import, a mail whose first try failed), a batch at a time; returns how
+    many registrations were done, 0 when none is left (or none could be rendered)."""
+    due = list(
+        db.session.scalars(
+            select(Registration.id)
+            .where(or_(Registration.ticket_mail_due, Registration.status_mail_due))
             .order_by(Registration.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for registration in registrations:
-            registration.ticket_mail_due = False
-            if registration.status != Status.CANCELLED:
-                tell_registered(registration)
-                reschedule_registration(db.session, registration)
-    return len(registrations)
+        )
+    )
+    return _send_due(due) if due else 0
 
 
 # --- reminders -----------------------------------------------------------------------------
@@ -178,6 +294,9 @@ def reschedule_registration(db_session: OrmSession, registration: Registration) 
             _queue_reminders(session, registration)
 
 
+# --- the receivers (connected in events.init_app) -----------------------------------------
+
+
 def reminders_follow_profile(user, changed: frozenset = frozenset()) -> None:
     """Receiver of signals.profile_changed: the pending reminders of a person who chose
     another language are written again in it (inside the profile's unit)."""
@@ -192,58 +311,20 @@ def reminders_follow_profile(user, changed: frozenset = frozenset()) -> None:
         reschedule_registration(db.session, registration)
 
 
-# Changed sessions and registrations of the transaction, kept in the ORM session's info
-# until it commits.
-_CHANGED = "tropa_changed_for_reminders"
 
 
-def _changed(instance, names: Iterable[str]) -> bool:
-    return any(attributes.get_history(instance, name).has_changes() for name in names)
+def reminders_follow_registration(registration: Registration, **_) -> None:
+    """signals.registration_changed: its reminders follow its status. Mail owed after the
+    commit brings the reminders with it; until then the old ones are dropped."""
+    if registration.ticket_mail_due or registration.status_mail_due:
+        _pending_reminders(db.session, registration_id=registration.id)
+    else:
+        reschedule_registration(db.session, registration)
 
 
-@event.listens_for(OrmSession, "before_flush")
-def _note_changes(db_session: OrmSession, _context, _instances) -> None:
-    changed = db_session.info.setdefault(_CHANGED, {"sessions": set(), "registrations": set()})
-    for instance in db_session.new:
-        if isinstance(instance, Session):
-            changed["sessions"].add(instance)
-        elif isinstance(instance, Registration):
-            changed["registrations"].add(instance)
-    for instance in db_session.dirty:
-        if isinstance(instance, Session) and _changed(instance, SESSION_FIELDS):
-            # A new version for calendar clients (SEQUENCE, DTSTAMP, Last-Modified).
-            instance.sequence = (instance.sequence or 0) + 1
-            instance.updated_at = utcnow()
-            changed["sessions"].add(instance)
-        elif isinstance(instance, Registration) and _changed(instance, ("status",)):
-            changed["registrations"].add(instance)
-
-
-@event.listens_for(OrmSession, "before_commit")
-def _reschedule_reminders(db_session: OrmSession) -> None:
-    db_session.flush()  # the changes not flushed yet are noted too
-    changed = db_session.info.pop(_CHANGED, None)
-    if not changed or not (changed["sessions"] or changed["registrations"]):
-        return
-    # Each step deletes pending reminders with a statement, which flushes the reminders the
-    # step before queued first: a registration and a session changed together never end up
-    # with a reminder twice.
-    for registration in changed["registrations"]:
-        if registration in db_session and not _deleted(registration):
-            reschedule_registration(db_session, registration)
-    for session in changed["sessions"]:
-        if session in db_session and not _deleted(session):
-            reschedule_session(db_session, session)
-
-
-def _deleted(instance) -> bool:
-    state = attributes.instance_state(instance)
-    return state.deleted or state.was_deleted
-
-
-@event.listens_for(OrmSession, "after_rollback")
-def _forget_changes(db_session: OrmSession) -> None:
-    db_session.info.pop(_CHANGED, None)
+def reminders_follow_session(session: Session, **_) -> None:
+    """signals.session_changed: reminders at the session's new time, none once cancelled."""
+    reschedule_session(db.session, session)
 
 
 # --- samples for the admin's preview ------------------------------------------------------
@@ -253,7 +334,7 @@ def mail_samples(_sender=None) -> list[Preview]:
     starts = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
     event = Event(
         id=0,
-        kind="event",
+        kind=EventKind.EVENT,
         title="Форум НКО",
         venue="Конгресс-центр",
         address="ул. Великая, 16",

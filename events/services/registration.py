@@ -4,6 +4,7 @@ the consent, and the ticket mail (events.services.notifications). Places are tak
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app
@@ -15,9 +16,10 @@ from events.models import Event, Question, QuestionKind, Registration, Registrat
 from events.services import notifications, seats
 from events.services.listing import closed_reason
 from webapp.extensions import db
-from webapp.locking import write_transaction
 from webapp.models import User
 from webapp.services import normalise_email, organisation_for
+from webapp.transactions import after_commit, unit_of_work
+from webapp.types import utcnow
 
 # What people type as a phone number: digits with spaces, brackets, dashes, dots, a leading +.
 PHONE = re.compile(r"^\+?[\d\s()\-.]{5,30}$")
@@ -107,7 +109,9 @@ def my_registration(
 
 
 def register(event: Event, data: RegistrationData, user: User | None) -> seats.RegisterResult:
-    """Register a person (a guest, or the signed-in user) and mail the ticket.
+    """Register a person (a guest, or the signed-in user) and owe them the ticket mail: one
+    unit under the event's lock, the organisation named included, so a refused seat leaves
+    nothing behind. The mail is rendered and queued after the commit.
 
     Raises seats.RegistrationRefused when registration is not open or consent is missing.
     A person already registered gets their registration back (created=False), untouched.
@@ -117,54 +121,75 @@ def register(event: Event, data: RegistrationData, user: User | None) -> seats.R
     ends_at = max((session.ends_at for session in event.sessions), default=None)
     if reason := closed_reason(event, ends_at):
         raise seats.RegistrationRefused(reason)
-    if existing := existing_registration(event, data.email, user):
-        return seats.RegisterResult(existing, created=False)
     answers = {
         question.id: stored_answer(question, data.answers.get(question.id))
         for question in event.questions
     }
-    organisation_id = _organisation_id(data, user) if event.asks_organisation else None
-    result = seats.register(
-        event.id,
-        full_name=data.full_name.strip(),
-        email=data.email,
-        user_id=user.id if user else None,
-        phone=(data.phone or "").strip() or None,
-        organisation_id=organisation_id,
-        answers={question_id: text for question_id, text in answers.items() if text},
-        consent_policy_version=current_app.config["TROPA_POLICY_VERSION"],
-        notify=lambda registration: notifications.tell_registered(registration, data.locale),
-    )
-    return result
-
-
-def _organisation_id(data: RegistrationData, user: User | None) -> int | None:
-    """The named organisation, found by INN or created."""
     try:
-        return _save_organisation(data, user)
+        return _register(event.id, data, user, answers)
     except IntegrityError:
-        # Someone gave the same new INN at the same moment (PostgreSQL): a second try finds
-        # their organisation.
-        return _save_organisation(data, user)
+        # Someone gave the same new INN at the same moment (PostgreSQL; another event's
+        # lock): the unit was rolled back whole, and a second try finds their organisation.
+        return _register(event.id, data, user, answers)
 
 
-def _save_organisation(data: RegistrationData, user: User | None) -> int | None:
-    # A write transaction of its own: on SQLite a read transaction that turns writer fails
-    # at once when someone else wrote in between.
-    with write_transaction():
-        organisation = organisation_for(
-            data.organisation_type,
-            data.organisation_name,
-            data.inn,
-            person_name=data.full_name,
-            municipality=user.municipality if user else None,
+def _register(
+    event_id: int, data: RegistrationData, user: User | None, answers: dict[int, str]
+) -> seats.RegisterResult:
+    with seats.event_lock(event_id) as event:
+        if existing := existing_registration(event, data.email, user):
+            return seats.RegisterResult(existing, created=False)
+        if reason := seats.registration_state(event):
+            raise seats.RegistrationRefused(reason)
+        organisation_id = None
+        if event.asks_organisation:
+            organisation = organisation_for(
+                data.organisation_type,
+                data.organisation_name,
+                data.inn,
+                person_name=data.full_name,
+                municipality=user.municipality if user else None,
+            )
+            db.session.flush()
+            organisation_id = organisation.id if organisation else None
+        return seats.register(  # joins this unit
+            event.id,
+            full_name=data.full_name.strip(),
+            email=data.email,
+            user_id=user.id if user else None,
+            phone=(data.phone or "").strip() or None,
+            organisation_id=organisation_id,
+            answers={question_id: text for question_id, text in answers.items() if text},
+            consent_policy_version=current_app.config["TROPA_POLICY_VERSION"],
+            mail_ticket=True,
+            locale=data.locale,
         )
-        db.session.flush()
-        organisation_id = organisation.id if organisation else None
-    return organisation_id
 
 
-def send_ticket(registration: Registration, locale: str | None = None) -> None:
-    """Mail the ticket link again, when someone asks with the e-mail."""
-    notifications.tell_registered(registration, locale)
-    db.session.commit()
+# Someone typing a registered address again gets the ticket mailed again, at most this often:
+# anyone can type any address, and must not flood its mailbox.
+RESEND_EVERY = timedelta(hours=1)
+
+
+def send_ticket(registration_id: int, locale: str | None = None) -> bool:
+    """Mail the ticket again, when someone asks with the registration's e-mail; False when
+    it was mailed again less than RESEND_EVERY ago (nothing sent)."""
+    now = utcnow()
+
+    def lock() -> None:
+        db.session.execute(
+            select(Registration.id).where(Registration.id == registration_id).with_for_update()
+        ).all()
+
+    with unit_of_work(lock=lock):
+        registration = db.session.get(Registration, registration_id, populate_existing=True)
+        if registration is None:
+            raise seats.RegistrationRefused("not_found")
+        resent = registration.ticket_resent_at
+        if resent is not None and now - resent < RESEND_EVERY:
+            return False
+        registration.ticket_resent_at = now
+        registration.mail_locale = locale or registration.mail_locale
+        registration.ticket_mail_due = True
+        after_commit(lambda: notifications.send_due_mail_of([registration_id]))
+    return True

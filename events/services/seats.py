@@ -1,12 +1,15 @@
 """Seat-taking: registration, waiting list, cancellation and promotion for any Event.
 
-Every change that takes or frees a seat runs under the event's lock, in one transaction:
-`SELECT ... FOR UPDATE` on the event row on PostgreSQL, `BEGIN IMMEDIATE` on SQLite (one
-writer at a time, the others wait on the busy timeout). So two requests can never both see
-the last free place, however many workers serve them.
+Every change that takes or frees a seat is one unit of work under the event's lock
+(`event_lock`): `SELECT ... FOR UPDATE` on the event row on PostgreSQL, `BEGIN IMMEDIATE`
+on SQLite (one writer at a time). So two requests can never both see the last free place,
+however many workers serve them. A status change is announced inside the unit
+(signals.registration_changed: the reminders follow it); the mail it owes is recorded as
+a flag on the registration and rendered after the commit (events.services.notifications),
+so the lock is held for the seat only.
 """
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,19 +28,21 @@ from events.models import (
     registration_search_text,
 )
 from events.services import notifications
+from webapp import signals
+from webapp.errors import ServiceError
 from webapp.extensions import db
-from webapp.locking import write_transaction
 from webapp.models import Organisation, OrganisationType, User
 from webapp.services import (
     normalise_email,
     random_secret,
 )
+from webapp.transactions import after_commit, unit_of_work
 from webapp.types import utcnow
 
 Status = RegistrationStatus
 
 
-class RegistrationRefused(Exception):
+class RegistrationRefused(ServiceError):
     """A registration or change the rules do not allow; `reason` is a stable code."""
 
     MESSAGES = {
@@ -51,14 +56,6 @@ class RegistrationRefused(Exception):
         "over": _l("The event is over."),
         "no_consent": _l("Consent to the processing of personal data is required."),
     }
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-    @property
-    def message(self) -> str:
-        return str(self.MESSAGES[self.reason])
 
 
 @dataclass(frozen=True)
@@ -93,14 +90,37 @@ def registration_state(event: Event, now: datetime | None = None) -> str | None:
 
 @contextmanager
 def event_lock(event_id: int) -> Iterator[Event]:
-    """A transaction that holds the event's seat lock; commits on success, else rolls back."""
-    with write_transaction():
+    """A unit of work that holds the event's seat lock; commits at its end, else rolls
+    back. Yields the event, read under the lock."""
+
+    def lock() -> None:
         locked = db.session.execute(
             select(Event.id).where(Event.id == event_id).with_for_update()
         ).scalar_one_or_none()
         if locked is None:
             raise RegistrationRefused("not_found")
+
+    with unit_of_work(lock=lock):
         yield db.session.get(Event, event_id, populate_existing=True)
+
+
+def _changed(registration: Registration) -> None:
+    """Announce a new status inside the unit (the reminders follow it)."""
+    signals.registration_changed.send(registration)
+
+
+def _owe_mail(registrations: Sequence[Registration], *, ticket: bool = False) -> None:
+    """Record the mail the registrations are owed (the ticket, or the news of their new
+    status) and send it once the unit commits; the mail worker finishes it if that fails."""
+    if not registrations:
+        return
+    for registration in registrations:
+        if ticket:
+            registration.ticket_mail_due = True
+        else:
+            registration.status_mail_due = True
+    ids = [registration.id for registration in registrations]
+    after_commit(lambda: notifications.send_due_mail_of(ids))
 
 
 def seat_counts(event_ids: Iterable[int]) -> dict[int, SeatCounts]:
@@ -168,7 +188,8 @@ def _has_free_place(event: Event) -> bool:
 
 
 def _promote_waitlist(event: Event) -> list[Registration]:
-    """Fill free places from the head of the waiting list; call under the event lock."""
+    """Fill free places from the head of the waiting list and tell the people promoted;
+    call under the event lock."""
     if event.capacity is None:
         free = None
     else:
@@ -185,6 +206,9 @@ def _promote_waitlist(event: Event) -> list[Registration]:
     promoted = list(db.session.scalars(query))
     for registration in promoted:
         registration.status = Status.CONFIRMED
+    _owe_mail(promoted)
+    for registration in promoted:
+        _changed(registration)
     return promoted
 
 
@@ -198,7 +222,8 @@ def register(
     organisation_id: int | None = None,
     answers: dict[int, str] | None = None,
     consent_policy_version: str | None = None,
-    notify: Callable[[Registration], None] | None = None,
+    mail_ticket: bool = False,
+    locale: str | None = None,
 ) -> RegisterResult:
     """Take a place if one is free, else join the waiting list; one registration per e-mail.
 
@@ -207,7 +232,7 @@ def register(
     one (created=False) unchanged; a cancelled one is brought back at the end of the queue
     with what was given now. `answers` are the stored texts by question id;
     `consent_policy_version`, when given, records the person's consent to that policy now.
-    `notify(registration)` queues the mail of a new registration in the same transaction.
+    `mail_ticket` owes a new registration its ticket mail (in `locale`), sent after commit.
     """
     email = normalise_email(email)
     with event_lock(event_id) as event:
@@ -237,6 +262,8 @@ def register(
             registration.consent_policy_version = consent_policy_version
         registration.status = status
         registration.queue_number = _next_queue_number(event_id)
+        registration.mail_locale = locale or registration.mail_locale
+        registration.status_mail_due = False  # a comeback's old news is moot
         db.session.add(registration)
         if answers is not None:
             if registration.answers:  # a comeback: the old answers go before the new ones
@@ -246,9 +273,10 @@ def register(
                 Answer(question_id=question_id, value=value)
                 for question_id, value in answers.items()
             )
-        if notify:
-            db.session.flush()
-            notify(registration)
+        db.session.flush()
+        if mail_ticket:
+            _owe_mail([registration], ticket=True)
+        _changed(registration)
     return RegisterResult(registration, created=True)
 
 
@@ -262,10 +290,11 @@ def cancel(registration_id: int) -> list[Registration]:
         if registration.status == Status.CANCELLED:
             return []
         registration.status = Status.CANCELLED
-        notifications.tell_cancelled(registration)
+        registration.ticket_mail_due = False  # a ticket not sent yet is moot now
+        _owe_mail([registration])
+        _changed(registration)
         db.session.flush()
         promoted = _promote_waitlist(event)
-        notifications.tell_promoted(promoted)  # in this transaction: told iff promoted
     return promoted
 
 
@@ -283,9 +312,9 @@ def change_status(registration_id: int, new_status: Status) -> list[Registration
         if new_status == Status.WAITLISTED:
             registration.queue_number = _next_queue_number(event.id)
         registration.status = new_status
+        _changed(registration)
         db.session.flush()
         promoted = _promote_waitlist(event)
-        notifications.tell_promoted(promoted)  # in this transaction: told iff promoted
     return promoted
 
 
@@ -295,7 +324,6 @@ def set_capacity(event_id: int, capacity: int | None) -> list[Registration]:
         event.capacity = capacity
         db.session.flush()
         promoted = _promote_waitlist(event)
-        notifications.tell_promoted(promoted)  # in this transaction: told iff promoted
     return promoted
 
 
@@ -314,6 +342,7 @@ def approve(registration_id: int) -> Registration:
         else:
             registration.status = Status.WAITLISTED
             registration.queue_number = _next_queue_number(event.id)
+        _changed(registration)
     return registration
 
 
@@ -349,7 +378,7 @@ def register_batch(
     event: Event, newcomers: Sequence[Newcomer], mail_tickets: bool = False
 ) -> BatchResult:
     """Register many people in the given order (an organiser's import) under the event lock
-    the caller holds: `with event_lock(event.id) as event:`; its transaction commits.
+    the caller holds: `with event_lock(event.id) as event:`; its unit commits.
 
     Places go in order while they last, then the waiting list. As in `register`, a person
     already in (same e-mail or account) is skipped, never duplicated, a cancelled
@@ -358,7 +387,7 @@ def register_batch(
     organisations are written only if a registered person names them. A few statements
     whatever the size: the INSERTs go in batches. No mail is rendered here, under the lock:
     with `mail_tickets` the mail worker sends the tickets and schedules the reminders after
-    the commit (notifications.mail_imported_tickets).
+    the commit (notifications.send_due_mail).
     """
     emails = list(dict.fromkeys(newcomer.email for newcomer in newcomers))
     accounts: dict[str, int] = {}
@@ -417,6 +446,7 @@ def register_batch(
             known.queue_number = values["queue_number"]
             known.user_id = values["user_id"] or known.user_id
             known.ticket_mail_due = mail_tickets
+            known.status_mail_due = False
             continue
         new_rows.append(
             {

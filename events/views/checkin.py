@@ -26,10 +26,11 @@ from flask_login import current_user, login_required
 
 from events.forms.checkin import BadRequestBody, parse_checkin_request, parse_undo_request
 from events.models import AttendanceMethod, Event, Session
-from events.services import access, checkin
+from events.services import access, checkin, door
 from events.views import bp, event_for_checkin_staff
 from webapp import LANGUAGES, api_auth
 from webapp.extensions import csrf, db, limiter
+from webapp.filters import local_datetime, local_time
 from webapp.types import utcnow
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "checkin"
@@ -58,9 +59,9 @@ def _session_arg(event: Event) -> Session | None:
 
 
 def _session_json(session: Session, event: Event) -> dict:
-    starts = session.starts_at.astimezone(event.tz)
-    ends = session.ends_at.astimezone(event.tz)
-    label = f"{starts:%d.%m %H:%M}–{ends:%H:%M}" + (f" · {session.room}" if session.room else "")
+    starts = local_datetime(session.starts_at, event.tz, "dd.MM HH:mm")
+    ends = local_time(session.ends_at, event.tz)
+    label = f"{starts}–{ends}" + (f" · {session.room}" if session.room else "")
     return {
         "id": session.id,
         "starts_at": session.starts_at.isoformat(),
@@ -152,7 +153,7 @@ def checkin_stats(event_id: int):
     """Live counters; `now` lets the page correct its clock for offline scans."""
     event = _staff_event(event_id)
     session = _session_arg(event)
-    counts = checkin.checkin_counts(event.id, session.id if session else None)
+    counts = door.checkin_counts(event.id, session.id if session else None)
     return jsonify(**counts, session_id=session.id if session else None, now=utcnow().isoformat())
 
 
@@ -165,7 +166,7 @@ def checkin_attendees(event_id: int):
         event_id=event.id,
         generated_at=utcnow().isoformat(),
         sessions=[_session_json(s, event) for s in event.sessions],
-        attendees=checkin.offline_list(event),
+        attendees=door.offline_list(event),
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -176,7 +177,7 @@ def checkin_search(event_id: int):
     event = _staff_event(event_id)
     session = _session_arg(event)
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_SEARCH_PAGE)
-    rows, has_next = checkin.search_registrations(
+    rows, has_next = door.search_registrations(
         event.id,
         request.args.get("q", "")[:200],
         session.id if session else None,

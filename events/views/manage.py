@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from events.forms.manage import AgendaSessionForm, EventForm, QuestionForm
-from events.models import Event, Question, Session
+from events.models import Event, EventKind, Question, Session
 from events.services import editing, listing
 from events.views import bp, event_for_managers
 from webapp.extensions import db
@@ -189,7 +189,7 @@ def cancel_session(session_id: int):
         flash(_("Session restored.") if restore else _("Session cancelled."))
     back = (
         url_for("courses.manage_sessions", course_id=session.event_id)
-        if session.event.kind == "course"
+        if session.event.kind == EventKind.COURSE
         else url_for("events.event_sessions", event_id=session.event_id)
     )
     return redirect(safe_next(back))

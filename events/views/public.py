@@ -94,15 +94,20 @@ def _register(event: Event, form: RegistrationForm, mine: Registration | None):
     elif mine is not None and mine.id == registration.id:
         flash(_("You are already registered for this event: here is your ticket."), "info")
     else:
-        # Someone else may be typing this address: the ticket goes to the address only.
-        registration_service.send_ticket(registration, str(get_locale()))
-        flash(
-            _(
+        # Someone else may be typing this address: the ticket goes to the address only, and
+        # at most once an hour (anyone may type any address).
+        if registration_service.send_ticket(registration.id, str(get_locale())):
+            message = _(
                 "This e-mail address is already registered for the event. We have sent "
-                "the link to its ticket to that address again."
-            ),
-            "info",
-        )
+                "the link to its ticket to that address again (we do so at most once an hour)."
+            )
+        else:
+            message = _(
+                "This e-mail address is already registered for the event. The link to its "
+                "ticket was sent to that address again less than an hour ago: look for it "
+                "there (we send it at most once an hour)."
+            )
+        flash(message, "info")
         return redirect(url_for("events.event_page", event_id=event.id))
     # The anchor replaces the form's #register, which the browser would carry over.
     return redirect(url_for("events.ticket", secret=registration.ticket_secret, _anchor="ticket"))

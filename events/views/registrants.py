@@ -15,12 +15,10 @@ from events.forms.registrants import (
 from events.models import STATUS_LABELS, Event, Registration, RegistrationStatus
 from events.services import access, seats
 from events.services.listing import OUTREACH
+from events.services.registrant_import import MAX_IMPORT_BYTES, ImportReport, import_registrants
 from events.services.registrants import (
-    MAX_IMPORT_BYTES,
-    ImportReport,
     RegistrantError,
     export_table,
-    import_registrants,
     registrant_counts,
     registrant_details,
     registrant_query,

@@ -42,11 +42,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, select, true
 
 from courses.models import Course, Programme
-from events.models import AttendanceStatus
 from webapp.errors import ServiceError
 from webapp.extensions import db
 
-ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 courses_table = Course.__table__  # the course columns alone, without the events join
 
 

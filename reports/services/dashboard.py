@@ -13,7 +13,7 @@ from sqlalchemy import (
     select,
 )
 
-from events.models import Event, Registration, RegistrationStatus
+from events.models import Event, EventKind, Registration, RegistrationStatus
 from reports.services import ReportFilter, courses_table
 from reports.services.lists import LISTINGS, attendance_places, people_of_registrations
 from webapp.extensions import db
@@ -61,7 +61,7 @@ def registrations_by_month(filters: ReportFilter) -> list[tuple[str, int, int]]:
     """(month 'YYYY-MM', course registrations, event registrations), every month from the
     first to the last that has any. A programme filter leaves the events out."""
     month = _month_of(Registration.created_at, filters.zone)
-    is_course = Event.kind == "course"
+    is_course = Event.kind == EventKind.COURSE
     query = (
         people_of_registrations(filters, null(), null())
         .with_only_columns(

@@ -23,7 +23,14 @@ from sqlalchemy.orm import aliased
 
 from certificates.models import Certificate
 from courses.models import CourseCompletion, Programme
-from events.models import Attendance, Event, Registration, RegistrationStatus
+from events.models import (
+    PRESENT_OR_LATE,
+    Attendance,
+    Event,
+    EventKind,
+    Registration,
+    RegistrationStatus,
+)
 from events.models import Session as EventSession
 from projects.models import (
     PROTOTYPE_LEVEL,
@@ -33,7 +40,7 @@ from projects.models import (
     project_partners,
 )
 from reports.models import INDICATOR_LABELS, Indicator
-from reports.services import ATTENDED, ReportFilter, courses_table
+from reports.services import ReportFilter, courses_table
 from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType, User
 from webapp.types import utcnow
@@ -97,8 +104,8 @@ def _reached_rows(filters: ReportFilter) -> Select:
         .join(EventSession, EventSession.id == Attendance.session_id)
         .join(Event, Event.id == EventSession.event_id)
         .where(
-            Event.kind == "event",
-            Attendance.status.in_(ATTENDED),
+            Event.kind == EventKind.EVENT,
+            Attendance.status.in_(PRESENT_OR_LATE),
             filters.in_period(EventSession.starts_at),
         )
     )
@@ -357,7 +364,7 @@ def _expected_places(filters: ReportFilter) -> Select:
             and_(
                 Attendance.registration_id == Registration.id,
                 Attendance.session_id == EventSession.id,
-                Attendance.status.in_(ATTENDED),
+                Attendance.status.in_(PRESENT_OR_LATE),
             ),
         )
         .where(
