@@ -4,8 +4,6 @@ packages' init_app (webapp.signals), and no module keeps a list of hooks filled 
 import re
 from pathlib import Path
 
-import pytest
-
 from webapp import signals
 
 ROOT = Path(__file__).resolve().parent.parent

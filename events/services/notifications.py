@@ -311,8 +311,6 @@ def reminders_follow_profile(user, changed: frozenset = frozenset()) -> None:
         reschedule_registration(db.session, registration)
 
 
-
-
 def reminders_follow_registration(registration: Registration, **_) -> None:
     """signals.registration_changed: its reminders follow its status. Mail owed after the
     commit brings the reminders with it; until then the old ones are dropped."""
