@@ -88,7 +88,7 @@ def test_a_batch_counts_only_the_new_and_zips_all_but_the_revoked(users, app_ctx
     event = make_event()
     ids = add_people(event, 4, attended=True)
     issuing.issue_now(ids[0])
-    issuing.revoke(issuing.issue_now(ids[1]), "Дубликат", users["organiser"])
+    issuing.revoke(issuing.issue_now(ids[1]).id, "Дубликат", users["organiser"])
     db.session.commit()
     batch = batches.run_batch(batches.start_batch(event, None).id)
     assert (batch.total, batch.issued) == (4, 2)

@@ -28,6 +28,8 @@ EXPECTED = {
     "worker-tick": {
         "events.services.notifications.mail_imported_tickets",
         "certificates.services.batches.continue_quiet_batch",
+        "certificates.services.issuing.issue_due_certificates",
+        "courses.services.completion.record_completions_by_time",
     },
     "mail-previews-requested": {
         "events.services.notifications.mail_samples",
