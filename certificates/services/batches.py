@@ -105,7 +105,7 @@ def _step(batch_id: int, chunk: int) -> CertificateBatch:
             return batch
         start = batch.done
         ids = batch.registration_ids[start : start + chunk]
-        newly_issued = _issue_chunk(batch, ids)
+        _issue_chunk(batch, ids)
     path = zip_path(batch)
     _add_to_zip(path, _valid_certificates(ids))
     if start + chunk >= batch.total:
@@ -116,7 +116,7 @@ def _step(batch_id: int, chunk: int) -> CertificateBatch:
         if batch.done == start:  # a repeated step advances once
             batch.stepped_at = utcnow()
             batch.done = min(start + chunk, batch.total)
-            batch.issued += newly_issued
+            batch.issued = _issued_by(batch)
             if batch.done >= batch.total:
                 batch.state = BatchState.DONE
                 batch.finished_at = utcnow()
@@ -172,6 +172,19 @@ def _locked_batch(batch_id: int) -> CertificateBatch:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+
+
+def _issued_by(batch: CertificateBatch) -> int:
+    """How many of the done part's certificates were issued since the batch began: counted,
+    not added up, so a step that died after issuing and is repeated still counts them."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Certificate)
+        .where(
+            Certificate.registration_id.in_(batch.registration_ids[: batch.done]),
+            Certificate.issued_at >= batch.created_at,
+        )
+    )
 
 
 def _issue_chunk(batch: CertificateBatch, ids: list[int]) -> int:

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from certificates.errors import CertificatesRefusal
 from certificates.models import (
     Certificate,
     CertificateDue,
@@ -55,7 +56,6 @@ from events.models import (
     RegistrationStatus,
 )
 from events.services.tickets import ticket_url
-from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.mail import send_mail
 from webapp.models import Role, User
@@ -67,7 +67,7 @@ from webapp.types import utcnow
 MAIL_TEMPLATE = "certificates/mail/issued"
 
 
-class NotEligible(ServiceError):
+class NotEligible(CertificatesRefusal):
     """A certificate that is not issued, re-issued or revoked: the message says why (shown
     to the organiser as is)."""
 
@@ -181,7 +181,7 @@ def _refusal(registration: Registration) -> NotEligible | None:
     if registration.id in eligible_ids(event, [registration.id]):
         return None
     reason = "not_completed" if isinstance(event, Course) else "not_present"
-    return NotEligible(reason, _l(NotEligible.MESSAGES[reason], name=registration.full_name))
+    return NotEligible(reason, name=registration.full_name)
 
 
 # --- the snapshot and the serial --------------------------------------------------------------
@@ -544,6 +544,9 @@ def designs_of(certificates: list[Certificate]) -> list[Design]:
 # --- automatic issue: the intent in the sender's unit, the certificate after commit ------
 
 DUE_PER_TICK = 200  # due certificates the worker issues per round
+# issued at once after the unit that made them due; more (a bulk issue's completions, say)
+# are left to the worker and the batch's steps, so no request renders a hundred certificates
+AFTER_COMMIT_AT_MOST = 25
 PARTICIPATION_CACHE_SECONDS = 5.0
 # event id → (issues participation certificates, until when this process trusts it): the
 # door's check-ins of an event without certificates cost no query at all
@@ -619,7 +622,7 @@ def issue_due_after_commit(registration_ids: list[int]) -> None:
     is logged and left to the worker (the row stays due): the check-in or the completion
     that earned it is committed already and must not fail."""
     try:
-        issue_due(registration_ids)
+        issue_due(registration_ids[:AFTER_COMMIT_AT_MOST])
     except Exception:  # noqa: BLE001  logged; the worker issues it later
         current_app.logger.exception("certificates due %s: left to the worker", registration_ids)
 

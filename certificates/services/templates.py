@@ -26,6 +26,7 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from certificates import designs
+from certificates.errors import CertificatesRefusal
 from certificates.layout import LayoutError, page_size_mm, validate_layout
 from certificates.models import (
     Certificate,
@@ -37,7 +38,6 @@ from certificates.models import (
 )
 from certificates.rendering import BackgroundError, background_from_file
 from webapp import storage
-from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.transactions import unit_of_work
 
@@ -52,7 +52,7 @@ MAX_SIGNATURE_PIXELS = 4_000_000
 PREVIEW_DPI = 110
 
 
-class TemplateRefused(ServiceError):
+class TemplateRefused(CertificatesRefusal):
     """A change of a template that is not made, with the message for the organiser."""
 
     MESSAGES = {
@@ -411,9 +411,7 @@ def _check_image(path: Path, max_pixels: int) -> None:
         with Image.open(path) as image:
             width, height = image.size
             if width * height > max_pixels:
-                megapixels = max_pixels // 10**6
-                message = _l(TemplateRefused.MESSAGES["image_too_large"], mp=megapixels)
-                raise TemplateRefused("image_too_large", message)
+                raise TemplateRefused("image_too_large", mp=max_pixels // 10**6)
             image.verify()
     except Image.DecompressionBombError as error:  # Pillow's own, far larger limit
         raise TemplateRefused("image_bomb") from error

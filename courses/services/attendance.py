@@ -351,9 +351,7 @@ def grid_table(course: Course, grid_: Grid) -> tuple[list[str], list[list]]:
     """The grid as an export's header and rows."""
     tz = course.tz
     header = ["Participant", "E-mail"]
-    header += [
-        local_datetime(s.starts_at, tz, "dd.MM.yyyy HH:mm") for s in grid_.sessions
-    ]
+    header += [local_datetime(s.starts_at, tz, "dd.MM.yyyy HH:mm") for s in grid_.sessions]
     header += ["Attended", "Rate, %"]
     rows = []
     for row in grid_.rows:
