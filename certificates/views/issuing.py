@@ -123,8 +123,11 @@ def reissue_certificate(certificate_id: int):
 @login_required
 def revoke_certificate(certificate_id: int):
     certificate = managed_certificate(certificate_id)
+    if certificate.revoked:  # by someone else meanwhile, or a second click
+        flash(issuing.NotEligible("already_revoked").message, "warning")
+        return _back_to_list(certificate.event_id)
     form = RevokeForm()
-    if not certificate.revoked and form.validate_on_submit():
+    if form.validate_on_submit():
         try:
             certificate = issuing.revoke(certificate_id, form.reason.data, current_user)
         except issuing.NotEligible as refusal:  # revoked meanwhile by someone else
