@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from certificates.models import CertificateDue, CertificateSerial, EventCertificates
-from certificates.services import issuing
+from certificates.services import batches, issuing
 from courses import services as course_services
 from courses.models import Course, CourseCompletion
 from courses.services import completion
@@ -20,6 +20,7 @@ from tests.certificates_support import (
     certificates_of,
     make_event,
     pdf_text,
+    writes_seen,
 )
 from tests.conftest import login, make_user
 from webapp import outbox, signals
@@ -445,3 +446,22 @@ def test_a_guest_downloads_theirs_by_the_ticket_link_in_the_mail(client, users, 
     issuing.revoke(certificate.id, "Ошибка", users["organiser"])
     db.session.commit()
     assert client.get(url).status_code == 404
+
+
+def test_the_certificates_pages_write_nothing(client, users, app_ctx):
+    event = make_event()
+    (registration_id,) = add_people(event, 1, attended=True)
+    add_people(event, 1, attended=True)  # eligible, no certificate yet
+    certificate = issuing.issue_now(registration_id)
+    batch = batches.start_batch(event, users["organiser"])
+    login(client, users["organiser"])
+    with writes_seen() as writes:
+        for url in (
+            f"/events/{event.id}/certificates",
+            f"/certificates/{certificate.id}.pdf",
+            f"/certificate-batches/{batch.id}",
+            "/my/certificates",
+            f"/certificates/{certificate.id}/revoke",
+        ):
+            assert client.get(url).status_code == 200, url
+    assert writes == []
