@@ -2,8 +2,12 @@
 serial numbers, frozen snapshots, re-issue and revoke, the PDF, the pages and who may open
 them — on SQLite and PostgreSQL."""
 
+import signal
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -465,3 +469,51 @@ def test_the_certificates_pages_write_nothing(client, users, app_ctx):
         ):
             assert client.get(url).status_code == 200, url
     assert writes == []
+
+
+# The check-in's unit in a process of its own, killed (SIGKILL) right after its commit,
+# before its after-commit step issues the certificate.
+KILLED_AFTER_COMMIT = """
+import os, signal, sys
+from certificates.services import issuing
+from webapp import create_app, signals
+from webapp.transactions import unit_of_work
+
+database_url, instance_path, registration_id, event_id = sys.argv[1:]
+app = create_app(
+    {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "tropa.test",
+     "TROPA_BASE_URL": "http://tropa.test"},
+    instance_path=instance_path,
+)
+issuing.issue_due_after_commit = lambda ids: os.kill(os.getpid(), signal.SIGKILL)
+with app.app_context(), unit_of_work():
+    signals.attendance_marked.send(
+        None, registration_id=int(registration_id), event_id=int(event_id)
+    )
+"""
+
+
+def test_a_process_killed_after_the_check_in_commits_leaves_the_certificate_to_the_worker(
+    app, app_ctx
+):
+    event = make_event()
+    (registration_id,) = add_people(event, 1, attended=True)
+    email = db.session.get(Registration, registration_id).email
+    db.session.commit()
+    killed = subprocess.run(
+        [
+            sys.executable, "-c", KILLED_AFTER_COMMIT, app.config["SQLALCHEMY_DATABASE_URI"],
+            app.instance_path, str(registration_id), str(event.id),
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    db.session.rollback()
+    assert db.session.get(CertificateDue, registration_id) is not None  # committed
+    assert certificates_of(event.id) == []
+    assert issuing.issue_due_certificates() == 1  # the worker's round
+    assert issuing.issue_due_certificates() == 0
+    assert len(certificates_of(event.id)) == 1
+    assert issued_mail_to(email) == 1
