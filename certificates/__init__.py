@@ -12,8 +12,9 @@ def init_app(app: Flask) -> None:
     from certificates.views import bp
 
     app.register_blueprint(bp)
-    signals.course_completed.connect(issuing.issue_for_completions)
-    signals.attendance_marked.connect(issuing.issue_for_attendance)  # participation
+    signals.course_completed.connect(issuing.issue_for_completions)  # due, after commit
+    signals.attendance_marked.connect(issuing.issue_for_attendance)  # participation: due
+    signals.worker_tick.connect(issuing.issue_due_certificates)  # what after commit left
     signals.worker_tick.connect(batches.continue_quiet_batch)  # a batch whose page closed
     signals.mail_previews_requested.connect(issuing.mail_samples)
     signals.demo_data_loading.connect(load_demo_certificates)

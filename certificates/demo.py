@@ -6,12 +6,13 @@ the door issues certificates of participation to them."""
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from certificates.models import Certificate, EventCertificates, TemplateKind
+from certificates.models import Certificate, TemplateKind
 from certificates.services import issuing
 from courses import demo as courses_demo
 from courses.models import Course
 from events.models import Attendance, Event, EventKind, Registration, Session
 from webapp.extensions import db
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 REVOKED_REASON = "Выдан по ошибке: итоговое задание не было принято."
@@ -22,11 +23,9 @@ def load_demo_certificates(_sender=None) -> str:
         _issue_to_everyone_eligible(course)  # the listener issued most at completion already
     forum = _past_event_with_most_attendees()
     if forum is not None:
-        db.session.add(EventCertificates(event_id=forum.id, enabled=True))
-        db.session.flush()
+        issuing.save_settings(forum, enabled=True, template_id=None)
         _issue_to_everyone_eligible(forum)
     revoked = _revoke_one()
-    db.session.commit()
     counts = dict(
         db.session.execute(select(Certificate.kind, func.count()).group_by(Certificate.kind)).all()
     )
@@ -40,13 +39,15 @@ def load_demo_certificates(_sender=None) -> str:
 
 
 def _issue_to_everyone_eligible(event: Event) -> None:
-    held = select(Certificate.registration_id).where(Certificate.event_id == event.id)
-    for registration in db.session.scalars(
-        select(Registration)
-        .where(Registration.id.in_(issuing.eligible_ids(event)), Registration.id.not_in(held))
-        .order_by(Registration.id)
-    ):
-        issuing.issue(registration)
+    """In one unit: the issue of each is tried after commit, not one by one."""
+    with unit_of_work():
+        held = select(Certificate.registration_id).where(Certificate.event_id == event.id)
+        registrations = db.session.scalars(
+            select(Registration)
+            .where(Registration.id.in_(issuing.eligible_ids(event)), Registration.id.not_in(held))
+            .order_by(Registration.id)
+        )
+        issuing.issue_many(event, list(registrations))
 
 
 def _past_event_with_most_attendees() -> Event | None:
@@ -80,5 +81,5 @@ def _revoke_one() -> bool:
     )
     if certificate is None:
         return False
-    issuing.revoke(certificate, REVOKED_REASON, by_user=None)
+    issuing.revoke(certificate.id, REVOKED_REASON, by_user=None)
     return True

@@ -132,6 +132,20 @@ class EventCertificates(db.Model):
     template: Mapped[CertificateTemplate | None] = relationship()
 
 
+class CertificateDue(db.Model):
+    """A certificate earned and not issued yet: recorded in the unit that earned it (a
+    recorded completion, a check-in at an event with participation certificates, one
+    statement), issued after that unit commits or by the worker, and deleted by the issue.
+    So the render and the mail never run inside the door's lock, and none is lost."""
+
+    __tablename__ = "certificates_due"
+
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class CertificateSerial(db.Model):
     """The per-year serial counter: 2026-000123 is the 123rd certificate of 2026. Taken
     with an atomic UPDATE … RETURNING, so concurrent issues never share a number."""

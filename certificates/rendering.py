@@ -1,8 +1,9 @@
 """Certificate PDFs: a template's background page with its fields drawn over it.
 
 A template is a background (a one-page PDF; uploaded images are converted to one on upload,
-so there is one code path) and a layout: fields placed on the page, each a box in
-millimetres from the page's top-left corner with a font, size, alignment and colour. What
+so there is one code path) and a layout (certificates.layout: its schema and validation):
+fields placed on the page, each a box in millimetres from the page's top-left corner with a
+font, size, alignment and colour. What
 is drawn is a Design: a template's current one, or the version an issued certificate
 recorded (see certificates.services.issuing.designs_of).
 
@@ -20,7 +21,6 @@ are dropped, so the PDF never shows empty boxes.
 
 import io
 import json
-import re
 import threading
 import unicodedata
 import zlib
@@ -36,7 +36,6 @@ import pikepdf
 import qrcode
 from babel.dates import format_date
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab import rl_config
@@ -48,62 +47,12 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 import webapp
+from certificates.layout import FONT_SIZES, FONTS, PLACEHOLDER, validate_layout
 from webapp.storage import JPEG, PDF, PNG, stored_path
 
 FONTS_DIR = Path(webapp.__file__).resolve().parent / "static" / "fonts"
-# layout name → (reportlab name, file); the editor shows the same files through @font-face
-FONTS = {
-    "sans": ("DejaVuSans", "DejaVuSans.ttf"),
-    "sans-bold": ("DejaVuSans-Bold", "DejaVuSans-Bold.ttf"),
-    "serif": ("DejaVuSerif", "DejaVuSerif.ttf"),
-    "serif-bold": ("DejaVuSerif-Bold", "DejaVuSerif-Bold.ttf"),
-}
-FONT_LABELS = {
-    "sans": _l("DejaVu Sans"),
-    "sans-bold": _l("DejaVu Sans Bold"),
-    "serif": _l("DejaVu Serif"),
-    "serif-bold": _l("DejaVu Serif Bold"),
-}
-ALIGNMENTS = ("left", "center", "right")
-
-# Field types: what each prints. The text types print the snapshot's value in Russian;
-# "text" prints its own text with {placeholders} (the text types' names) filled in.
-FIELD_TYPES = {
-    "holder_name": _l("Participant name"),
-    "title": _l("Course or event title"),
-    "programme": _l("Programme"),
-    "hours": _l("Academic hours"),
-    "dates": _l("Dates"),
-    "issued_on": _l("Issue date"),
-    "serial": _l("Serial number"),
-    "issuer": _l("Issuing organisation"),
-    "trainers": _l("Trainer names"),
-    "text": _l("Free text"),
-    "signature": _l("Signature image"),
-    "qr": _l("QR code of the verification address"),
-}
-TEXT_TYPES = (
-    "holder_name",
-    "title",
-    "programme",
-    "hours",
-    "dates",
-    "issued_on",
-    "serial",
-    "issuer",
-    "trainers",
-)
-PLACEHOLDER = re.compile(r"\{([a-z_]*)\}")
-
-PAGE_MM = {False: (210.0, 297.0), True: (297.0, 210.0)}  # landscape → (width, height)
-MIN_BOX_MM = 2.0
-FONT_SIZES = (4.0, 120.0)
 SHRINK_TO = 0.6  # a text shrinks to this share of its size before it wraps
 LEADING = 1.2
-MAX_FIELDS = 60
-MAX_TEXT = 500
-COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
-STORAGE_NAME = re.compile(r"[0-9a-f]{32}")
 
 # backgrounds
 A4_RATIO = 297 / 210
@@ -150,126 +99,12 @@ class Design(Protocol):
     background_storage_name: str | None
 
 
-class LayoutError(ValueError):
-    """A layout that cannot be rendered; `messages` say what to fix, field by field."""
-
-    def __init__(self, messages: list[str]):
-        super().__init__("; ".join(messages))
-        self.messages = messages
-
-
 class BackgroundError(ValueError):
     """A background file that cannot be used, with the message for the person who sent it."""
 
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
-
-
-# --- layout --------------------------------------------------------------------------------
-
-
-def page_size_mm(is_landscape: bool) -> tuple[float, float]:
-    return PAGE_MM[bool(is_landscape)]
-
-
-def validate_layout(layout, is_landscape: bool) -> dict:
-    """The layout in its normal form ({"fields": [...]}, numbers rounded to 0.1 mm), or
-    LayoutError listing every problem."""
-    if not isinstance(layout, dict) or not isinstance(layout.get("fields"), list):
-        raise LayoutError([_('The layout must be an object with a list of "fields".')])
-    fields = layout["fields"]
-    if len(fields) > MAX_FIELDS:
-        raise LayoutError([_("A layout has at most %(n)d fields.", n=MAX_FIELDS)])
-    page_width, page_height = page_size_mm(is_landscape)
-    errors: list[str] = []
-    normal = []
-    for number, field in enumerate(fields, start=1):
-        problems, clean = _validate_field(field, page_width, page_height)
-        errors += [_("Field %(n)d: %(problem)s", n=number, problem=p) for p in problems]
-        normal.append(clean)
-    if errors:
-        raise LayoutError(errors)
-    return {"fields": normal}
-
-
-def _validate_field(field, page_width: float, page_height: float) -> tuple[list[str], dict]:
-    if not isinstance(field, dict):
-        return [_("must be an object.")], {}
-    kind = field.get("type")
-    if kind not in FIELD_TYPES:
-        return [_("unknown field type %(type)r.", type=str(kind)[:40])], {}
-    problems: list[str] = []
-    clean: dict = {"type": kind}
-    for key in ("x", "y", "width", "height"):
-        value = field.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-            problems.append(_("%(key)s must be a number of millimetres.", key=key))
-            clean[key] = 0.0
-        else:
-            clean[key] = round(float(value), 1)
-    if not problems:
-        x, y, width, height = (clean[key] for key in ("x", "y", "width", "height"))
-        if width < MIN_BOX_MM or height < MIN_BOX_MM:
-            problems.append(_("the box must be at least %(n)s mm wide and high.", n=MIN_BOX_MM))
-        if x < 0 or y < 0 or x + width > page_width + 0.05 or y + height > page_height + 0.05:
-            problems.append(
-                _(
-                    "the box is off the page (the page is %(w)s × %(h)s mm).",
-                    w=int(page_width),
-                    h=int(page_height),
-                )
-            )
-    if kind in (*TEXT_TYPES, "text"):
-        problems += _validate_text_style(field, clean)
-    if kind == "text":
-        text = field.get("text")
-        if not isinstance(text, str) or not text.strip():
-            problems.append(_("a free text needs its text."))
-        elif len(text) > MAX_TEXT:
-            problems.append(_("the text is longer than %(n)d characters.", n=MAX_TEXT))
-        else:
-            unknown = sorted(set(PLACEHOLDER.findall(text)) - set(TEXT_TYPES))
-            if unknown:
-                problems.append(
-                    _(
-                        "unknown placeholder %(names)s; known: %(known)s.",
-                        names=", ".join(f"{{{name}}}" for name in unknown),
-                        known=", ".join(f"{{{name}}}" for name in TEXT_TYPES),
-                    )
-                )
-            clean["text"] = text.strip()
-    if kind == "signature":
-        image = field.get("image")
-        if not isinstance(image, str) or not STORAGE_NAME.fullmatch(image):
-            problems.append(_("a signature needs an uploaded image."))
-        else:
-            clean["image"] = image
-    return problems, clean
-
-
-def _validate_text_style(field: dict, clean: dict) -> list[str]:
-    problems = []
-    font = field.get("font", "sans")
-    if font not in FONTS:
-        problems.append(_("unknown font %(font)r.", font=str(font)[:40]))
-    clean["font"] = font
-    size = field.get("size", 12)
-    low, high = FONT_SIZES
-    if isinstance(size, bool) or not isinstance(size, int | float) or not low <= size <= high:
-        problems.append(_("the font size must be from %(low)d to %(high)d pt.", low=low, high=high))
-    else:
-        clean["size"] = round(float(size), 1)
-    align = field.get("align", "center")
-    if align not in ALIGNMENTS:
-        problems.append(_("the alignment must be left, center or right."))
-    clean["align"] = align
-    colour = field.get("color", "#000000")
-    if not isinstance(colour, str) or not COLOUR.fullmatch(colour):
-        problems.append(_("the colour must look like #1a2b3c."))
-    else:
-        clean["color"] = colour.lower()
-    return problems
 
 
 # --- what a certificate says ---------------------------------------------------------------

@@ -7,8 +7,9 @@ from webapp import signals
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and connect this package's receivers (webapp.signals)."""
-    from courses.services import courses_taught
+    from courses.services import completion, courses_taught
     from courses.views import bp
 
     app.register_blueprint(bp)
     signals.taught_event_ids.connect(courses_taught)  # trainers' sessions in their feed
+    signals.worker_tick.connect(completion.record_completions_by_time)  # a session ended

@@ -33,6 +33,7 @@ from webapp import signals
 from webapp.extensions import db
 from webapp.models import MUNICIPALITIES, Organisation, OrganisationType, Role, User, UserRole
 from webapp.services import find_user, hash_password, latin, search_key, with_check_digits
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 DEMO_PASSWORD = "tropa-demo"  # noqa: S105  printed for everyone: it guards only demo data
@@ -827,30 +828,30 @@ def load_demo_data() -> DemoSummary:
         return DemoSummary(created=False)
     rng = random.Random(SEED)
     password_hash = hash_password(DEMO_PASSWORD)  # scrypt is slow: hash once, share it
-    staff = {
-        member.email: _new_user(
-            member.email, member.full_name, member.phone, member.role, password_hash
-        )
-        for member in STAFF
-    }
-    participants, organisations = _add_participants(rng, password_hash)
-    programmes = {
-        title: Programme(title=title, description=description)
-        for title, description in PROGRAMMES.items()
-    }
-    db.session.add_all(programmes.values())
-    today = datetime.now(ZoneInfo(DEMO_TIMEZONE)).date()
-    courses = [_add_course(spec, programmes, staff, today) for spec in COURSES]
-    db.session.flush()
-    # Read what enrolment needs now: the commit below expires every loaded object.
-    enrollees = [Enrollee(user.id, user.full_name, user.email) for user in participants]
-    course_ids = [course.id for course in courses]
-    event_users = [
-        DemoPerson(user.full_name, user.email, user.phone, user.id, user.organisation_id)
-        for user in participants
-    ]
-    door_staff_id = staff[TRAINER_ORLOVA].id
-    db.session.commit()
+    with unit_of_work():
+        staff = {
+            member.email: _new_user(
+                member.email, member.full_name, member.phone, member.role, password_hash
+            )
+            for member in STAFF
+        }
+        participants, organisations = _add_participants(rng, password_hash)
+        programmes = {
+            title: Programme(title=title, description=description)
+            for title, description in PROGRAMMES.items()
+        }
+        db.session.add_all(programmes.values())
+        today = datetime.now(ZoneInfo(DEMO_TIMEZONE)).date()
+        courses = [_add_course(spec, programmes, staff, today) for spec in COURSES]
+        db.session.flush()
+        # Read what enrolment needs now: the unit's commit expires every loaded object.
+        enrollees = [Enrollee(user.id, user.full_name, user.email) for user in participants]
+        course_ids = [course.id for course in courses]
+        event_users = [
+            DemoPerson(user.full_name, user.email, user.phone, user.id, user.organisation_id)
+            for user in participants
+        ]
+        door_staff_id = staff[TRAINER_ORLOVA].id
     enrolments = _enrol(rng, course_ids, enrollees)
     _add_attendance(rng, course_ids)
     events = _add_events(event_users, door_staff_id, today)
@@ -891,8 +892,8 @@ def _spread_registration_dates(rng: random.Random) -> None:
         if event_id in first_starts
     ]
     if dates:
-        db.session.execute(update(Registration), dates)
-    db.session.commit()
+        with unit_of_work():
+            db.session.execute(update(Registration), dates)
 
 
 def _add_events(users: list[DemoPerson], door_staff_id: int, today: date) -> DemoEventsSummary:

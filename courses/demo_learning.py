@@ -24,6 +24,7 @@ from courses.services import materials as learning
 from events.models import Registration, RegistrationStatus
 from webapp import storage
 from webapp.extensions import db
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 INTRO_PAGE = """Добро пожаловать на курс «{title}».
@@ -82,53 +83,51 @@ def add_demo_learning(rng: random.Random, course_ids: list[int]) -> int:
     """Modules and materials for each course, and progress for its participants; returns
     the number of materials created."""
     png = _png()
-    created = 0
-    for course in db.session.scalars(select(Course).where(Course.id.in_(course_ids))):
-        intro = Module(course_id=course.id, position=1, title="1. Знакомство и аудит проекта")
-        practice = Module(
-            course_id=course.id, position=2, title="2. Практика", opens_after_previous=True
-        )
-        _material(
-            intro, MaterialKind.PAGE, "С чего начать", body=INTRO_PAGE.format(title=course.title)
-        )
-        _with_file(
-            _material(intro, MaterialKind.FILE, "Программа курса (PDF)"),
-            _pdf(str(course.id)),
-            f"Программа — {course.title[:60]}.pdf",
-        )
-        _material(
-            intro,
-            MaterialKind.LINK,
-            "Видео: как устроен социальный проект",
-            url="https://video.tropa.demo/intro",
-        )
-        _with_file(
-            _material(practice, MaterialKind.FILE, "Схема проекта"), png, "Схема проекта.png"
-        )
-        _material(
-            practice,
-            MaterialKind.PAGE,
-            "Чек-лист к встрече",
-            body=CHECKLIST_PAGE,
-            completion=CompletionRule.MARKED_DONE,
-        )
-        _material(
-            practice,
-            MaterialKind.TASK,
-            "Задание: паспорт проекта",
-            body=TASK_TEXT,
-            completion=CompletionRule.ACCEPTED,
-        )
-        course.requires_materials = True
-        course.requires_tasks = True
-        db.session.add_all([intro, practice])
-        created += len(intro.materials) + len(practice.materials)
-    db.session.commit()
-    for course in db.session.scalars(select(Course).where(Course.id.in_(course_ids))):
-        _add_progress(rng, course)
-    db.session.commit()
-    for course in db.session.scalars(select(Course).where(Course.id.in_(course_ids))):
-        completion.completion_states(course)  # records the completion dates
+    with unit_of_work():
+        created = 0
+        for course in db.session.scalars(select(Course).where(Course.id.in_(course_ids))):
+            intro = Module(course_id=course.id, position=1, title="1. Знакомство и аудит проекта")
+            practice = Module(
+                course_id=course.id, position=2, title="2. Практика", opens_after_previous=True
+            )
+            intro_page = INTRO_PAGE.format(title=course.title)
+            _material(intro, MaterialKind.PAGE, "С чего начать", body=intro_page)
+            _with_file(
+                _material(intro, MaterialKind.FILE, "Программа курса (PDF)"),
+                _pdf(str(course.id)),
+                f"Программа — {course.title[:60]}.pdf",
+            )
+            _material(
+                intro,
+                MaterialKind.LINK,
+                "Видео: как устроен социальный проект",
+                url="https://video.tropa.demo/intro",
+            )
+            _with_file(
+                _material(practice, MaterialKind.FILE, "Схема проекта"), png, "Схема проекта.png"
+            )
+            _material(
+                practice,
+                MaterialKind.PAGE,
+                "Чек-лист к встрече",
+                body=CHECKLIST_PAGE,
+                completion=CompletionRule.MARKED_DONE,
+            )
+            _material(
+                practice,
+                MaterialKind.TASK,
+                "Задание: паспорт проекта",
+                body=TASK_TEXT,
+                completion=CompletionRule.ACCEPTED,
+            )
+            course.requires_materials = True
+            course.requires_tasks = True
+            db.session.add_all([intro, practice])
+            created += len(intro.materials) + len(practice.materials)
+        for course in db.session.scalars(select(Course).where(Course.id.in_(course_ids))):
+            _add_progress(rng, course)
+    for course_id in course_ids:
+        completion.record_completions(db.session.get(Course, course_id))  # certificates due
     return created
 
 

@@ -6,10 +6,13 @@ have their own tests): 150 people are built in a blink."""
 import io
 import itertools
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from pypdf import PdfReader
 from sqlalchemy import insert, select
+from sqlalchemy.event import listen, remove
 
 from certificates.models import Certificate, CertificateBatch, EventCertificates
 from events.models import (
@@ -134,3 +137,19 @@ def certificates_world(course, registration) -> dict:
         "batch_id": batch.id,
         "verification_code": certificate.code,
     }
+
+
+@contextmanager
+def writes_seen() -> Iterator[list[str]]:
+    """The INSERT, UPDATE and DELETE statements the database ran inside the block."""
+    writes: list[str] = []
+
+    def note(_connection, _cursor, statement, *_args) -> None:
+        if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield writes
+    finally:
+        remove(db.engine, "before_cursor_execute", note)

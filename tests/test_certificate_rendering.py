@@ -14,17 +14,16 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from certificates import rendering
+from certificates.layout import LayoutError, validate_layout
 from certificates.models import CertificateTemplate, TemplateKind
 from certificates.rendering import (
     SAMPLE_SNAPSHOT,
     BackgroundError,
-    LayoutError,
     background_from_file,
     field_values,
     fit_text,
     render_certificate,
     render_certificates,
-    validate_layout,
 )
 from certificates.services.templates import default_template
 from tests.events_support import decode, pdf_page_images

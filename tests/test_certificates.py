@@ -2,28 +2,35 @@
 serial numbers, frozen snapshots, re-issue and revoke, the PDF, the pages and who may open
 them — on SQLite and PostgreSQL."""
 
+import signal
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from certificates.models import CertificateSerial, EventCertificates
-from certificates.services import issuing
+from certificates.models import CertificateDue, CertificateSerial, EventCertificates
+from certificates.services import batches, issuing
 from courses import services as course_services
+from courses.models import Course, CourseCompletion
 from courses.services import completion
-from events.models import AttendanceMethod
+from events.models import AttendanceMethod, Registration
 from events.services import checkin
 from tests.certificates_support import (
     add_people,
     certificates_of,
     make_event,
     pdf_text,
+    writes_seen,
 )
 from tests.conftest import login, make_user
 from webapp import outbox, signals
 from webapp.extensions import db
 from webapp.models import OutboxMessage, Role
+from webapp.transactions import unit_of_work
 
 pytestmark = pytest.mark.usefixtures("english")  # assertions read the English texts
 
@@ -49,8 +56,15 @@ def enrolled(users, course):
     return course_services.enrol(course, users["participant"]).registration
 
 
+def record_completion(registration) -> None:
+    """The completion recorded, as a change that brings it does (a task accepted, a
+    sign-off, a material done): its certificate is issued after that unit commits."""
+    course = db.session.get(Course, registration.event_id)
+    completion.record_completions(course, [registration])
+
+
 def test_completing_a_course_issues_its_certificate_once_with_the_mail(users, course, enrolled):
-    completion.completion_state(enrolled)
+    record_completion(enrolled)
     db.session.rollback()  # what was committed with the completion
     (certificate,) = certificates_of(course.id)
     assert certificate.registration_id == enrolled.id
@@ -108,21 +122,61 @@ def test_check_in_issues_participation_certificates_where_the_event_enables_them
             method=AttendanceMethod.MANUAL,
         )
         assert answer["status"] == "ok"
-    db.session.rollback()
+    issuing.issue_due()  # the worker's round: none left when the after-commit step did it
     (certificate,) = certificates_of(enabled.id)
     assert certificate.kind == "event"
     assert certificate.snapshot["hours"] is None
     assert certificates_of(disabled.id) == []
+    assert db.session.scalar(select(func.count()).select_from(CertificateDue)) == 0
 
 
-def test_the_listener_costs_the_door_one_query(users, app_ctx, count_queries, monkeypatch):
-    """The door's hot path: a check-in of someone who holds a certificate already (another
-    session, a re-scan after an undo) pays one query to learn there is nothing to do."""
+def test_the_certificate_is_issued_after_the_check_in_commits(app_ctx):
+    """Inside the check-in's unit only the intent is recorded; the certificate (snapshot,
+    mail) is made once that unit has committed."""
     event = make_event()
-    (registration_id,) = add_people(event, 1)
-    session_id = event.sessions[0].id
+    (registration_id,) = add_people(event, 1, attended=True)
+    with unit_of_work():
+        signals.attendance_marked.send(None, registration_id=registration_id, event_id=event.id)
+        assert db.session.get(CertificateDue, registration_id) is not None
+        assert certificates_of(event.id) == []
+    (certificate,) = certificates_of(event.id)
+    assert certificate.registration_id == registration_id
+    assert db.session.get(CertificateDue, registration_id) is None
+    assert issued_mail_to(certificate.registration.email) == 1
 
-    def queries_of_a_check_in() -> int:
+
+def test_a_failed_after_commit_step_is_finished_by_the_worker_once(app_ctx, monkeypatch):
+    """The after-commit step fails (the mail cannot be rendered, say): the check-in stays
+    committed, the certificate stays due, and the worker issues it later — one
+    certificate, one mail, however often the worker runs."""
+    event = make_event()
+    (registration_id,) = add_people(event, 1, attended=True)
+    email = db.session.get(Registration, registration_id).email
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the mail server's templates are gone")
+
+    monkeypatch.setattr(issuing, "send_mail", broken)
+    with unit_of_work():
+        signals.attendance_marked.send(None, registration_id=registration_id, event_id=event.id)
+    assert certificates_of(event.id) == []
+    assert db.session.get(CertificateDue, registration_id) is not None
+    monkeypatch.undo()
+    assert issuing.issue_due_certificates() == 1
+    assert issuing.issue_due_certificates() == 0
+    assert len(certificates_of(event.id)) == 1
+    assert issued_mail_to(email) == 1
+
+
+def test_the_listener_costs_the_door_one_statement_and_none_without_certificates(
+    users, app_ctx, count_queries
+):
+    """The door's hot path: a check-in at an event with participation certificates pays one
+    statement (the INSERT of the intent, which inserts nothing for a holder); at an event
+    without them, nothing (the setting is cached for a few seconds)."""
+
+    def queries_of_a_check_in(event, registration_id) -> int:
+        session_id = event.sessions[0].id
         checkin.undo_check_in(event_id=event.id, registration_id=registration_id,
                               session_id=session_id, by_user=None)  # fmt: skip
         with count_queries() as counter:
@@ -130,16 +184,28 @@ def test_the_listener_costs_the_door_one_query(users, app_ctx, count_queries, mo
                              method=AttendanceMethod.MANUAL)  # fmt: skip
         return counter.count
 
-    checkin.check_in(event_id=event.id, registration_id=registration_id,
+    def extra_queries(event, registration_id) -> int:
+        with_listener = queries_of_a_check_in(event, registration_id)
+        signals.attendance_marked.disconnect(issuing.issue_for_attendance)
+        try:
+            return with_listener - queries_of_a_check_in(event, registration_id)
+        finally:
+            signals.attendance_marked.connect(issuing.issue_for_attendance)
+
+    issuing_event = make_event()
+    (holder,) = add_people(issuing_event, 1)
+    checkin.check_in(event_id=issuing_event.id, registration_id=holder,
                      method=AttendanceMethod.MANUAL)  # fmt: skip
-    assert len(certificates_of(event.id)) == 1
-    with_listener = queries_of_a_check_in()
-    signals.attendance_marked.disconnect(issuing.issue_for_attendance)
-    try:
-        assert queries_of_a_check_in() == with_listener - 1
-    finally:
-        signals.attendance_marked.connect(issuing.issue_for_attendance)
-    assert len(certificates_of(event.id)) == 1
+    issuing.issue_due()
+    assert len(certificates_of(issuing_event.id)) == 1
+    assert extra_queries(issuing_event, holder) == 1
+    assert len(certificates_of(issuing_event.id)) == 1
+
+    plain_event = make_event("Форум без сертификатов", certificates=False)
+    (guest,) = add_people(plain_event, 1)
+    checkin.check_in(event_id=plain_event.id, registration_id=guest,
+                     method=AttendanceMethod.MANUAL)  # fmt: skip
+    assert extra_queries(plain_event, guest) == 0
 
 
 def test_serials_count_up_per_year(app_ctx):
@@ -193,7 +259,7 @@ def test_concurrent_issues_take_distinct_sequential_serials(app, app_ctx):
 
 
 def test_the_snapshot_is_frozen_until_a_reissue(users, course, enrolled):
-    completion.completion_state(enrolled)
+    record_completion(enrolled)
     (certificate,) = certificates_of(course.id)
     frozen = dict(certificate.snapshot)
     course.title = "Новое название курса"
@@ -202,7 +268,7 @@ def test_the_snapshot_is_frozen_until_a_reissue(users, course, enrolled):
     db.session.commit()
     db.session.refresh(certificate)
     assert certificate.snapshot == frozen
-    issuing.reissue(certificate, users["organiser"])
+    issuing.reissue(certificate.id, users["organiser"])
     db.session.commit()
     db.session.refresh(certificate)
     assert certificate.version == 2
@@ -216,23 +282,23 @@ def test_the_snapshot_is_frozen_until_a_reissue(users, course, enrolled):
 
 
 def test_revoking_needs_a_reason_and_is_final(users, course, enrolled):
-    completion.completion_state(enrolled)
+    record_completion(enrolled)
     (certificate,) = certificates_of(course.id)
     with pytest.raises(issuing.NotEligible):
-        issuing.revoke(certificate, "   ", users["organiser"])
-    issuing.revoke(certificate, "Выдан по ошибке", users["organiser"])
+        issuing.revoke(certificate.id, "   ", users["organiser"])
+    issuing.revoke(certificate.id, "Выдан по ошибке", users["organiser"])
     db.session.commit()
     assert certificate.revoked and certificate.revoked_reason == "Выдан по ошибке"
     with pytest.raises(issuing.NotEligible):
-        issuing.reissue(certificate, users["organiser"])
+        issuing.reissue(certificate.id, users["organiser"])
     with pytest.raises(issuing.NotEligible):
-        issuing.revoke(certificate, "Ещё раз", users["organiser"])
+        issuing.revoke(certificate.id, "Ещё раз", users["organiser"])
 
 
 def test_the_pdf_carries_the_cyrillic_name_the_course_and_the_serial(
     client, users, course, enrolled
 ):
-    completion.completion_state(enrolled)
+    record_completion(enrolled)
     (certificate,) = certificates_of(course.id)
     login(client, users["participant"])
     response = client.get(f"/certificates/{certificate.id}.pdf")
@@ -246,7 +312,7 @@ def test_the_pdf_carries_the_cyrillic_name_the_course_and_the_serial(
 
 
 def test_who_may_download_a_certificate(client, users, course, enrolled):
-    completion.completion_state(enrolled)
+    record_completion(enrolled)
     (certificate,) = certificates_of(course.id)
     url = f"/certificates/{certificate.id}.pdf"
     stranger = make_user("other@example.org", Role.PARTICIPANT)
@@ -263,14 +329,14 @@ def test_who_may_download_a_certificate(client, users, course, enrolled):
         login(client, user)
         assert client.get(url).status_code == expected, user.email
         client.post("/logout")
-    issuing.revoke(certificate, "Ошибка в данных", users["organiser"])
+    issuing.revoke(certificate.id, "Ошибка в данных", users["organiser"])
     db.session.commit()
     login(client, users["participant"])
     assert client.get(url).status_code == 403  # a revoked certificate is not handed out
 
 
 def test_my_certificates_lists_mine_with_the_links(client, users, course, enrolled):
-    completion.completion_state(enrolled)
+    record_completion(enrolled)
     (certificate,) = certificates_of(course.id)
     login(client, users["participant"])
     page = client.get("/my/certificates").get_data(as_text=True)
@@ -336,10 +402,20 @@ def test_the_list_costs_the_same_queries_for_5_or_40_people(client, users, app_c
     assert counts[0] == counts[1], counts
 
 
-def test_the_course_list_records_completions_and_issues(client, users, course, enrolled):
+def test_the_course_list_reads_only_and_issuing_records_the_completion(
+    client, users, course, enrolled
+):
+    """The list shows a completion reached (not recorded yet) as eligible without writing;
+    issuing records the completion with the certificate."""
     login(client, users["trainer"])
     page = client.get(f"/events/{course.id}/certificates").get_data(as_text=True)
+    assert f"/registrations/{enrolled.id}/certificate" in page  # the issue button
+    assert db.session.get(CourseCompletion, enrolled.id) is None
+    assert certificates_of(course.id) == []
+    client.post(f"/registrations/{enrolled.id}/certificate")
     (certificate,) = certificates_of(course.id)
+    assert db.session.get(CourseCompletion, enrolled.id).completed_at is not None
+    page = client.get(f"/events/{course.id}/certificates").get_data(as_text=True)
     assert certificate.serial in page
 
 
@@ -371,6 +447,73 @@ def test_a_guest_downloads_theirs_by_the_ticket_link_in_the_mail(client, users, 
     response = client.get(url)
     assert response.status_code == 200 and certificate.serial in pdf_text(response.data)
     assert client.get("/t/notasecret/certificate.pdf").status_code == 404
-    issuing.revoke(certificate, "Ошибка", users["organiser"])
+    issuing.revoke(certificate.id, "Ошибка", users["organiser"])
     db.session.commit()
     assert client.get(url).status_code == 404
+
+
+def test_the_certificates_pages_write_nothing(client, users, app_ctx):
+    event = make_event()
+    (registration_id,) = add_people(event, 1, attended=True)
+    add_people(event, 1, attended=True)  # eligible, no certificate yet
+    certificate = issuing.issue_now(registration_id)
+    batch = batches.start_batch(event, users["organiser"])
+    login(client, users["organiser"])
+    with writes_seen() as writes:
+        for url in (
+            f"/events/{event.id}/certificates",
+            f"/certificates/{certificate.id}.pdf",
+            f"/certificate-batches/{batch.id}",
+            "/my/certificates",
+            f"/certificates/{certificate.id}/revoke",
+        ):
+            assert client.get(url).status_code == 200, url
+    assert writes == []
+
+
+# The check-in's unit in a process of its own, killed (SIGKILL) right after its commit,
+# before its after-commit step issues the certificate.
+KILLED_AFTER_COMMIT = """
+import os, signal, sys
+from certificates.services import issuing
+from webapp import create_app, signals
+from webapp.transactions import unit_of_work
+
+database_url, instance_path, registration_id, event_id = sys.argv[1:]
+app = create_app(
+    {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "tropa.test",
+     "TROPA_BASE_URL": "http://tropa.test"},
+    instance_path=instance_path,
+)
+issuing.issue_due_after_commit = lambda ids: os.kill(os.getpid(), signal.SIGKILL)
+with app.app_context(), unit_of_work():
+    signals.attendance_marked.send(
+        None, registration_id=int(registration_id), event_id=int(event_id)
+    )
+"""
+
+
+def test_a_process_killed_after_the_check_in_commits_leaves_the_certificate_to_the_worker(
+    app, app_ctx
+):
+    event = make_event()
+    (registration_id,) = add_people(event, 1, attended=True)
+    email = db.session.get(Registration, registration_id).email
+    db.session.commit()
+    killed = subprocess.run(
+        [
+            sys.executable, "-c", KILLED_AFTER_COMMIT, app.config["SQLALCHEMY_DATABASE_URI"],
+            app.instance_path, str(registration_id), str(event.id),
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        timeout=120,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    db.session.rollback()
+    assert db.session.get(CertificateDue, registration_id) is not None  # committed
+    assert certificates_of(event.id) == []
+    assert issuing.issue_due_certificates() == 1  # the worker's round
+    assert issuing.issue_due_certificates() == 0
+    assert len(certificates_of(event.id)) == 1
+    assert issued_mail_to(email) == 1

@@ -10,6 +10,7 @@ from courses.models import AnswerStatus, CompletionRule, CourseCompletion, Mater
 from courses.services import completion
 from courses.services import materials as learning
 from events.models import Attendance, AttendanceMethod, AttendanceStatus
+from tests.certificates_support import writes_seen
 from tests.conftest import make_user
 from tests.materials_support import add_material, add_module, enrol, sign_in
 from webapp.extensions import db
@@ -163,3 +164,30 @@ def test_organisers_set_the_rules(client, held, users):
     assert response.status_code == 302
     db.session.refresh(held)
     assert held.min_attendance_rate == 60
+
+
+def test_pages_show_a_completion_reached_without_writing_it(client, held, users):
+    """Reading never writes: the participant's and the trainer's pages show a completion
+    reached just now (attendance came in directly) and record nothing; the worker does."""
+    registration = enrol(held, users["participant"])
+    attend(registration, held, [P, P, L, P])
+    learning.record_view(registration, material(held, "Введение"))
+    learning.mark_done(registration, material(held, "Чек-лист"))
+    answer = learning.submit_answer(registration, material(held, "Задание 2"), "Ответ")
+    answer.status = AnswerStatus.ACCEPTED  # accepted behind the services' back
+    db.session.commit()
+    sign_in(client, users["participant"])
+    with writes_seen() as writes:
+        assert client.get(f"/courses/{held.id}/materials").status_code == 200
+    sign_in(client, users["trainer"])
+    with writes_seen() as more:
+        assert client.get(f"/manage/courses/{held.id}/progress").status_code == 200
+        assert client.get(f"/manage/courses/{held.id}/progress.csv").status_code == 200
+    assert writes == more == []
+    assert db.session.get(CourseCompletion, registration.id) is None
+    assert completion.completion_state(registration).complete
+
+    completion._next_time_check.clear()  # this process looked a moment ago in another test
+    assert completion.record_completions_by_time() == 1  # the worker's round
+    assert db.session.get(CourseCompletion, registration.id).completed_at is not None
+    assert completion.record_completions_by_time() == 0  # and not again for a few minutes

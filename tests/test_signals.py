@@ -29,6 +29,8 @@ EXPECTED = {
     "worker-tick": {
         "events.services.notifications.send_due_mail",
         "certificates.services.batches.continue_quiet_batch",
+        "certificates.services.issuing.issue_due_certificates",
+        "courses.services.completion.record_completions_by_time",
     },
     "mail-previews-requested": {
         "events.services.notifications.mail_samples",

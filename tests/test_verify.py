@@ -203,7 +203,7 @@ def test_completing_a_course_gives_a_certificate_whose_qr_code_leads_to_valid_th
     assert url == f"http://tropa.test/verify/{certificate.code}"
     assert 'data-status="valid"' in client.get(urlsplit(url).path).get_data(as_text=True)
 
-    issuing.revoke(certificate, "Сертификат выдан по ошибке", users["organiser"])
+    issuing.revoke(certificate.id, "Сертификат выдан по ошибке", users["organiser"])
     db.session.commit()
     page = client.get(urlsplit(url).path).get_data(as_text=True)
     assert 'data-status="revoked"' in page and "Сертификат выдан по ошибке" in page

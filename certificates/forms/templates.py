@@ -7,8 +7,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from certificates.layout import ALIGNMENTS, FIELD_TYPES, FONT_LABELS
 from certificates.models import TemplateKind
-from certificates.rendering import ALIGNMENTS, FIELD_TYPES, FONT_LABELS
 
 
 def _strip(value):
@@ -40,7 +40,7 @@ class SignatureForm(FlaskForm):
 
 
 class LayoutFieldForm(Form):
-    """One placed field. Values stay text: certificates.rendering.validate_layout checks
+    """One placed field. Values stay text: certificates.layout.validate_layout checks
     them and says what is wrong in the organiser's words."""
 
     type = SelectField(

@@ -6,16 +6,20 @@ each `run_batch_step` continues from the row — the progress page's script asks
 until the batch is done, the CLI loops over them.
 
 A step is safe to repeat, so a crash or a double click never spoils the batch: it issues
-its chunk (certificates that exist are kept), renders them and appends to the ZIP the
-files it does not hold yet (revoked certificates are left out), then advances `done`. The
-steps of one batch take turns on a lock file in the files folder; the database's write
-lock is held only while issuing, never while rendering, so the door's check-in does not
-wait for PDFs.
+its chunk (certificates that exist are kept), renders them and adds to the ZIP the files
+it does not hold yet (revoked certificates are left out), then advances `done`. The ZIP is
+never changed in place: a step writes the next archive beside it and `os.replace`s it, so
+a process killed mid-step leaves the previous archive whole; the last step checks the ZIP
+holds exactly the batch's valid certificates and rebuilds it if not. The steps of one
+batch take turns on a lock file in the files folder; the database's write lock is held
+only while issuing, never while rendering, so the door's check-in does not wait for PDFs.
 """
 
 import fcntl
+import os
 import re
 import secrets
+import shutil
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +27,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -33,10 +36,10 @@ from certificates.services import issuing
 from certificates.services.credentials import verify_url
 from events.models import Event, Registration
 from webapp.extensions import db
-from webapp.locking import write_transaction
 from webapp.models import User
 from webapp.services import latin
 from webapp.storage import files_dir, stored_path
+from webapp.transactions import end_read, unit_of_work
 from webapp.types import utcnow
 
 CHUNK = 25
@@ -53,27 +56,29 @@ def pdf_filename(certificate: Certificate) -> str:
 
 
 def start_batch(event: Event, by_user: User | None) -> CertificateBatch:
-    """A batch of the event's eligible registrations (by name), committed; raises
-    NotEligible when certificates are off or nobody is eligible."""
-    if not issuing.issues_certificates(event):
-        raise issuing.NotEligible(_l("Certificates are not enabled for this event."))
-    issuing.refresh_completions(event)
-    eligible = issuing.eligible_ids(event)
-    if not eligible:
-        raise issuing.NotEligible(_l("Nobody is eligible for a certificate yet."))
-    ordered = db.session.scalars(
-        select(Registration.id)
-        .where(Registration.id.in_(eligible))
-        .order_by(Registration.full_name, Registration.id)
-    )
-    batch = CertificateBatch(
-        event_id=event.id,
-        requested_by_id=by_user.id if by_user else None,
-        registration_ids=list(ordered),
-        zip_storage_name=secrets.token_hex(16),
-    )
-    db.session.add(batch)
-    db.session.commit()
+    """A batch of the event's eligible registrations (by name); raises NotEligible when
+    certificates are off or nobody is eligible."""
+    event_id, by_user_id = event.id, by_user.id if by_user else None
+    with unit_of_work():
+        event = db.session.get(Event, event_id)
+        if not issuing.issues_certificates(event):
+            raise issuing.NotEligible("not_enabled")
+        issuing.refresh_completions(event)
+        eligible = issuing.eligible_ids(event)
+        if not eligible:
+            raise issuing.NotEligible("nobody_eligible")
+        ordered = db.session.scalars(
+            select(Registration.id)
+            .where(Registration.id.in_(eligible))
+            .order_by(Registration.full_name, Registration.id)
+        )
+        batch = CertificateBatch(
+            event_id=event_id,
+            requested_by_id=by_user_id,
+            registration_ids=list(ordered),
+            zip_storage_name=secrets.token_hex(16),
+        )
+        db.session.add(batch)
     return batch
 
 
@@ -85,8 +90,7 @@ def run_batch_step(batch_id: int, chunk: int = CHUNK) -> CertificateBatch:
             return _step(batch_id, chunk)
         except Exception as error:
             current_app.logger.exception("certificate batch %s failed", batch_id)
-            db.session.rollback()
-            with write_transaction():
+            with unit_of_work():
                 batch = _locked_batch(batch_id)
                 batch.state = BatchState.FAILED
                 batch.error = str(error)[:1000] or type(error).__name__
@@ -95,20 +99,24 @@ def run_batch_step(batch_id: int, chunk: int = CHUNK) -> CertificateBatch:
 
 
 def _step(batch_id: int, chunk: int) -> CertificateBatch:
-    with write_transaction():
+    with unit_of_work():
         batch = _locked_batch(batch_id)
         if batch.state != BatchState.RUNNING:
             return batch
         start = batch.done
         ids = batch.registration_ids[start : start + chunk]
-        newly_issued = _issue_chunk(batch, ids)
-    _append_to_zip(zip_path(batch), _valid_certificates(ids))
-    with write_transaction():
+        _issue_chunk(batch, ids)
+    path = zip_path(batch)
+    _add_to_zip(path, _valid_certificates(ids))
+    if start + chunk >= batch.total:
+        _make_complete(path, _valid_certificates(batch.registration_ids))
+    end_read()  # rendering done: nothing of it holds the database
+    with unit_of_work():
         batch = _locked_batch(batch_id)
         if batch.done == start:  # a repeated step advances once
             batch.stepped_at = utcnow()
             batch.done = min(start + chunk, batch.total)
-            batch.issued += newly_issued
+            batch.issued = _issued_by(batch)
             if batch.done >= batch.total:
                 batch.state = BatchState.DONE
                 batch.finished_at = utcnow()
@@ -136,7 +144,7 @@ def continue_quiet_batch(_sender=None) -> int:
         .order_by(CertificateBatch.id)
         .limit(1)
     )
-    db.session.commit()
+    end_read()
     if batch_id is None:
         return 0
     run_batch(batch_id)
@@ -157,13 +165,26 @@ def zip_path(batch: CertificateBatch) -> Path:
 
 
 def _locked_batch(batch_id: int) -> CertificateBatch:
-    # FOR UPDATE on PostgreSQL; on SQLite write_transaction already holds the write lock
+    # FOR UPDATE on PostgreSQL; on SQLite the unit already holds the write lock
     return db.session.scalars(
         select(CertificateBatch)
         .where(CertificateBatch.id == batch_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+
+
+def _issued_by(batch: CertificateBatch) -> int:
+    """How many of the done part's certificates were issued since the batch began: counted,
+    not added up, so a step that died after issuing and is repeated still counts them."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Certificate)
+        .where(
+            Certificate.registration_id.in_(batch.registration_ids[: batch.done]),
+            Certificate.issued_at >= batch.created_at,
+        )
+    )
 
 
 def _issue_chunk(batch: CertificateBatch, ids: list[int]) -> int:
@@ -192,21 +213,63 @@ def _valid_certificates(registration_ids: list[int]) -> list[Certificate]:
     return [held[rid] for rid in registration_ids if rid in held]
 
 
-def _append_to_zip(path: Path, certificates: list[Certificate]) -> None:
-    """Append the certificates' PDFs the ZIP does not hold yet (PDFs are compressed
-    already, so they are stored as they are)."""
-    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_STORED) as archive:
-        present = set(archive.namelist())
-        missing = [c for c in certificates if pdf_filename(c) not in present]
-        # each certificate printed with the design it recorded; one design, one group
-        by_design: dict[int, tuple[Design, list[Certificate]]] = {}
-        for certificate, design in zip(missing, issuing.designs_of(missing), strict=True):
-            by_design.setdefault(id(design), (design, []))[1].append(certificate)
-        for design, group in by_design.values():
-            items = ((c.snapshot, verify_url(c.code)) for c in group)
-            pdfs = render_certificates(design, items)
-            for certificate, pdf in zip(group, pdfs, strict=True):
-                archive.writestr(pdf_filename(certificate), pdf)
+def _add_to_zip(path: Path, certificates: list[Certificate]) -> None:
+    """Add the certificates' PDFs the ZIP does not hold yet: to a copy of it, which then
+    replaces it (PDFs are compressed already, so they are stored as they are)."""
+    present = _names_in(path)
+    if present is None:  # unreadable (written by an older version that appended in place)
+        present = set()
+        path.unlink(missing_ok=True)
+    missing = [c for c in certificates if pdf_filename(c) not in present]
+    if missing or not path.exists():
+        _write_archive(path, missing, start_from=path if path.exists() else None)
+
+
+def _make_complete(path: Path, valid: list[Certificate]) -> None:
+    """The last step: the ZIP must hold exactly the batch's valid certificates (none
+    missing, none revoked since); otherwise it is rebuilt from them."""
+    if _names_in(path) != {pdf_filename(c) for c in valid}:
+        current_app.logger.warning("certificate ZIP %s incomplete: rebuilt", path.name)
+        _write_archive(path, valid, start_from=None)
+
+
+def _names_in(path: Path) -> set[str] | None:
+    """The file names in the ZIP (empty when there is none yet), None when it is damaged."""
+    if not path.exists():
+        return set()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return set(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return None
+
+
+def _write_archive(path: Path, certificates: list[Certificate], start_from: Path | None) -> None:
+    """The next archive — `start_from`'s files and the certificates' PDFs — written beside
+    the ZIP, flushed to disk and moved over it in one step (os.replace)."""
+    partial = path.with_name(f"{path.name}.partial")  # the steps of a batch take turns
+    if start_from is not None:
+        shutil.copyfile(start_from, partial)
+    else:
+        partial.unlink(missing_ok=True)
+    try:
+        with zipfile.ZipFile(partial, "a", compression=zipfile.ZIP_STORED) as archive:
+            # each certificate printed with the design it recorded; one design, one group
+            by_design: dict[int, tuple[Design, list[Certificate]]] = {}
+            designs = issuing.designs_of(certificates)
+            for certificate, design in zip(certificates, designs, strict=True):
+                by_design.setdefault(id(design), (design, []))[1].append(certificate)
+            for design, group in by_design.values():
+                items = ((c.snapshot, verify_url(c.code)) for c in group)
+                pdfs = render_certificates(design, items)
+                for certificate, pdf in zip(group, pdfs, strict=True):
+                    archive.writestr(pdf_filename(certificate), pdf)
+        with open(partial, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager

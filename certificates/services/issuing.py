@@ -1,11 +1,13 @@
-"""Issuing certificates: exactly once per registration, in the caller's transaction.
+"""Issuing certificates: exactly once per registration, each in a unit of work.
 
 A course enrolment is eligible once its completion is recorded (courses.services.completion
 records the date the rules were first all met); an event registration once it is confirmed,
 was present (or late) at a session at least, and the event enables participation
-certificates. Both are issued automatically by the listeners at the bottom of this module,
-in the transaction that records the completion or the check-in, so the certificate and the
-change that earned it commit together.
+certificates. Both are issued automatically: the receivers at the bottom of this module
+record the intent (a CertificateDue row, one statement) in the unit that records the
+completion or the check-in, and the certificate (snapshot, mail) is issued after that unit
+commits, or by the worker when that step failed or its process died. So the door's lock
+never waits for a certificate, and none is lost.
 
 Exactly once: the certificate's registration_id is unique. Two transactions issuing for one
 registration at once both try the INSERT inside a SAVEPOINT; the loser's fails, is rolled
@@ -15,20 +17,22 @@ Serial numbers come from one counter row per year, taken with an atomic
 `UPDATE … SET last_number = last_number + 1 RETURNING`, so no two certificates share one.
 """
 
+import time
 from collections.abc import Iterable
-from contextlib import suppress
 from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import Select, delete, exists, insert, literal, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from certificates.errors import CertificatesRefusal
 from certificates.models import (
     Certificate,
+    CertificateDue,
     CertificateSerial,
     CertificateTemplate,
     CertificateTemplateVersion,
@@ -42,10 +46,11 @@ from certificates.rendering import (
     render_certificate,
 )
 from certificates.services.credentials import verify_url
-from certificates.services.templates import default_template
+from certificates.services.templates import default_template, marked_default
 from courses.models import Course, CourseCompletion
 from courses.services import completion
 from events.models import (
+    PRESENT_OR_LATE,
     Attendance,
     Event,
     Registration,
@@ -53,22 +58,29 @@ from events.models import (
 )
 from events.services.tickets import ticket_url
 from webapp.extensions import db
-from webapp.locking import write_transaction
 from webapp.mail import send_mail
 from webapp.models import Role, User
 from webapp.outbox import Preview
 from webapp.services import random_secret
+from webapp.transactions import after_commit, in_unit_of_work, unit_of_work
 from webapp.types import utcnow
 
 MAIL_TEMPLATE = "certificates/mail/issued"
 
 
-class NotEligible(Exception):
-    """Refused: the message says why (shown to the organiser as is)."""
+class NotEligible(CertificatesRefusal):
+    """A certificate that is not issued, re-issued or revoked: the message says why (shown
+    to the organiser as is)."""
 
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = str(message)
+    MESSAGES = {
+        "not_enabled": _l("Certificates are not enabled for this event."),
+        "not_completed": _l("%(name)s has not completed the course."),  # with the name
+        "not_present": _l("%(name)s is not a confirmed participant who was present."),
+        "nobody_eligible": _l("Nobody is eligible for a certificate yet."),
+        "revoked": _l("A revoked certificate cannot be re-issued."),
+        "no_reason": _l("Give the reason for revoking the certificate."),
+        "already_revoked": _l("This certificate is already revoked."),
+    }
 
 
 # --- who manages, who is eligible ---------------------------------------------------------
@@ -101,14 +113,16 @@ def issues_certificates(event: Event, settings: EventCertificates | None = None)
 
 def save_settings(event: Event, enabled: bool, template_id: int | None) -> None:
     """Turn the event's certificates on or off and choose its template (None: the default
-    of its kind); committed."""
-    settings = settings_of(event)
-    if settings is None:
-        settings = EventCertificates(event_id=event.id)
-        db.session.add(settings)
-    settings.enabled = enabled
-    settings.template_id = template_id
-    db.session.commit()
+    of its kind)."""
+    event_id = event.id
+    with unit_of_work():
+        settings = db.session.get(EventCertificates, event_id)
+        if settings is None:
+            settings = EventCertificates(event_id=event_id)
+            db.session.add(settings)
+        settings.enabled = enabled
+        settings.template_id = template_id
+    _participation.pop(event_id, None)  # this process sees it at once, the others soon
 
 
 def template_for(event: Event) -> CertificateTemplate:
@@ -131,7 +145,7 @@ def eligible_ids(event: Event, registration_ids: Iterable[int] | None = None) ->
     else:
         attended = exists().where(
             Attendance.registration_id == Registration.id,
-            Attendance.status.in_(completion.ATTENDED),
+            Attendance.status.in_(PRESENT_OR_LATE),
         )
         query = select(Registration.id).where(
             Registration.event_id == event.id,
@@ -143,24 +157,32 @@ def eligible_ids(event: Event, registration_ids: Iterable[int] | None = None) ->
     return set(db.session.scalars(query))
 
 
+def eligible_now(event: Event, registrations: list[Registration]) -> set[int]:
+    """eligible_ids for a page of registrations, reading only: a course's completions
+    reached and not recorded yet count (they are recorded when the certificate is issued)."""
+    if not isinstance(event, Course):
+        return eligible_ids(event, [registration.id for registration in registrations])
+    states = completion.completion_states(event, registrations)
+    return {registration_id for registration_id, state in states.items() if state.complete}
+
+
 def refresh_completions(event: Event) -> None:
-    """Record the completions a course's participants have reached (which issues their
-    certificates through the listener below, and commits). Nothing to do for an event."""
+    """Record the completions a course's participants have reached (in the caller's unit or
+    its own). Nothing to do for an event."""
     if isinstance(event, Course):
-        completion.completion_states(event)
+        completion.record_completions(event)
 
 
-def _refusal(registration: Registration) -> str | None:
+def _refusal(registration: Registration) -> NotEligible | None:
     event = registration.event
     if not issues_certificates(event):
-        return str(_l("Certificates are not enabled for this event."))
+        return NotEligible("not_enabled")
+    if isinstance(event, Course):
+        completion.record_completions(event, [registration])
     if registration.id in eligible_ids(event, [registration.id]):
         return None
-    if isinstance(event, Course):
-        return str(_l("%(name)s has not completed the course.", name=registration.full_name))
-    return str(
-        _l("%(name)s is not a confirmed participant who was present.", name=registration.full_name)
-    )
+    reason = "not_completed" if isinstance(event, Course) else "not_present"
+    return NotEligible(reason, name=registration.full_name)
 
 
 # --- the snapshot and the serial --------------------------------------------------------------
@@ -198,13 +220,17 @@ def snapshot_for(
     }
 
 
+def _dialect_insert():
+    """INSERT with ON CONFLICT DO NOTHING, which both databases speak."""
+    return postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+
+
 def next_serial_number(year: int, count: int = 1) -> int:
     """The last of `count` numbers taken for the year: the row is created once, then
     incremented atomically (the UPDATE holds the row until commit, so concurrent issues
     queue here)."""
-    dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
     db.session.execute(
-        dialect_insert(CertificateSerial)
+        _dialect_insert()(CertificateSerial)
         .values(year=year, last_number=0)
         .on_conflict_do_nothing(index_elements=["year"])
     )
@@ -264,16 +290,17 @@ def certificate_of(registration_id: int) -> Certificate | None:
 
 def issue(registration: Registration, by_user: User | None = None) -> Certificate:
     """The registration's certificate: the existing one, or a new one issued now (and the
-    holder told by mail). In the caller's transaction; raises NotEligible."""
-    existing = certificate_of(registration.id)
-    if existing is not None:
-        return existing
-    if (reason := _refusal(registration)) is not None:
-        raise NotEligible(reason)
-    new = _insert_certificates(registration.event, [registration], by_user)
-    if new is None:  # a concurrent issue won: its certificate is the certificate
-        return certificate_of(registration.id)
-    tell_issued(new[0])
+    holder told by mail). In the caller's unit or its own; raises NotEligible."""
+    with unit_of_work():
+        existing = certificate_of(registration.id)
+        if existing is not None:
+            return existing
+        if (refusal := _refusal(registration)) is not None:
+            raise refusal
+        new = _insert_certificates(registration.event, [registration], by_user)
+        if new is None:  # a concurrent issue won: its certificate is the certificate
+            return certificate_of(registration.id)
+        tell_issued(new[0])
     return new[0]
 
 
@@ -282,7 +309,15 @@ def issue_many(
 ) -> list[Certificate]:
     """Certificates for those of the event's registrations that are eligible and hold none,
     in a constant number of queries (a course's progress grid may complete thirty people
-    at once; a bulk issue takes a chunk at a time); returns the new ones."""
+    at once; a bulk issue takes a chunk at a time); returns the new ones. In the caller's
+    unit or its own."""
+    with unit_of_work():
+        return _issue_many(event, registrations, by_user)
+
+
+def _issue_many(
+    event: Event, registrations: list[Registration], by_user: User | None
+) -> list[Certificate]:
     ids = [registration.id for registration in registrations]
     if not ids or not issues_certificates(event):
         return []
@@ -313,12 +348,9 @@ def _load_holders(registrations: list[Registration]) -> None:
 
 
 def issue_now(registration_id: int, by_user: User | None = None) -> Certificate:
-    """issue() in a write transaction of its own, committed: for the views and the CLI.
-    (On SQLite the transaction must take the write lock first; see webapp.locking.)"""
-    with write_transaction():
-        registration = db.session.get(Registration, registration_id)
-        certificate = issue(registration, by_user)
-    return certificate
+    """issue() by the registration's id: for the views and the CLI."""
+    with unit_of_work():
+        return issue(db.session.get(Registration, registration_id), by_user)
 
 
 def _insert_certificates(
@@ -357,6 +389,11 @@ def _insert_certificates(
                 for number, registration in enumerate(registrations, start=first)
             ]
             db.session.execute(insert(Certificate), rows)
+            db.session.execute(
+                delete(CertificateDue).where(
+                    CertificateDue.registration_id.in_([r.id for r in registrations])
+                )
+            )
     except IntegrityError:
         if all(certificate_of(r.id) is None for r in registrations):  # not the race we expect
             raise
@@ -376,11 +413,29 @@ def _insert_certificates(
     return certificates
 
 
-def reissue(certificate: Certificate, by_user: User | None) -> Certificate:
+def reissue(certificate_id: int, by_user: User | None) -> Certificate:
     """A new version with a fresh snapshot (a corrected name, the current template); the
     serial, the code and the issue date stay."""
-    if certificate.revoked:
-        raise NotEligible(_l("A revoked certificate cannot be re-issued."))
+    with unit_of_work():
+        certificate = _locked_certificate(certificate_id)
+        if certificate.revoked:
+            raise NotEligible("revoked")
+        _reissue(certificate)
+    return certificate
+
+
+def _locked_certificate(certificate_id: int) -> Certificate:
+    """The certificate's row, FOR UPDATE on PostgreSQL: two clicks re-issue one after the
+    other, each its own version."""
+    return db.session.scalars(
+        select(Certificate)
+        .where(Certificate.id == certificate_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _reissue(certificate: Certificate) -> None:
     template = template_for(certificate.event)
     certificate.version += 1
     certificate.template_id = template.id
@@ -393,19 +448,20 @@ def reissue(certificate: Certificate, by_user: User | None) -> Certificate:
         template=template,
     )
     tell_issued(certificate, reissued=True)
-    return certificate
 
 
-def revoke(certificate: Certificate, reason: str, by_user: User | None) -> Certificate:
+def revoke(certificate_id: int, reason: str, by_user: User | None) -> Certificate:
     """Revoked for good (there is no un-revoke): the verify page says so, with the reason."""
     reason = (reason or "").strip()
     if not reason:
-        raise NotEligible(_l("Give the reason for revoking the certificate."))
-    if certificate.revoked:
-        raise NotEligible(_l("This certificate is already revoked."))
-    certificate.revoked_at = utcnow()
-    certificate.revoked_reason = reason
-    certificate.revoked_by_id = by_user.id if by_user else None
+        raise NotEligible("no_reason")
+    with unit_of_work():
+        certificate = _locked_certificate(certificate_id)
+        if certificate.revoked:
+            raise NotEligible("already_revoked")
+        certificate.revoked_at = utcnow()
+        certificate.revoked_reason = reason
+        certificate.revoked_by_id = by_user.id if by_user else None
     return certificate
 
 
@@ -463,8 +519,9 @@ def pdf_of(certificate: Certificate) -> bytes:
 def designs_of(certificates: list[Certificate]) -> list[Design]:
     """Each certificate's design: its template's version it recorded, in one query; the
     template as it is now if that version is missing (a template created before versions
-    were kept), or the default one if the template was deleted since. Certificates with
-    the same design get the same object, so a caller can group them by it."""
+    were kept), or the default one if the template was deleted since (reading only: the
+    default exists once a certificate was issued). Certificates with the same design get
+    the same object, so a caller can group them by it."""
     keys = [(c.template_id, c.snapshot.get("template_version")) for c in certificates]
     wanted = [key for key in set(keys) if all(key)]
     kept: dict[tuple, Design] = {}
@@ -480,41 +537,127 @@ def designs_of(certificates: list[Certificate]) -> list[Design]:
     designs = []
     for certificate, key in zip(certificates, keys, strict=True):
         if key not in kept:
-            kept[key] = certificate.template or default_template(certificate.kind)
+            kept[key] = certificate.template or marked_default(certificate.kind)
         designs.append(kept[key])
     return designs
 
 
-# --- automatic issue --------------------------------------------------------------------------
+# --- automatic issue: the intent in the sender's unit, the certificate after commit ------
+
+DUE_PER_TICK = 200  # due certificates the worker issues per round
+# issued at once after the unit that made them due; more (a bulk issue's completions, say)
+# are left to the worker and the batch's steps, so no request renders a hundred certificates
+AFTER_COMMIT_AT_MOST = 25
+PARTICIPATION_CACHE_SECONDS = 5.0
+# event id → (issues participation certificates, until when this process trusts it): the
+# door's check-ins of an event without certificates cost no query at all
+_participation: dict[int, tuple[bool, float]] = {}
 
 
 def issue_for_completions(_sender, completions: list[CourseCompletion]) -> None:
-    """courses.services.completion.on_completed: certificates for course completions (the
-    registrations are in the session already: completion_states loaded them)."""
-    by_course: dict[int, list[Registration]] = {}
-    for record in completions:
-        registration = db.session.get(Registration, record.registration_id)
-        by_course.setdefault(registration.event_id, []).append(registration)
-    for registrations in by_course.values():
-        issue_many(registrations[0].event, registrations)
+    """course_completed, inside the unit recording the completions: the certificates are
+    due (one statement per course that issues them), issued after commit."""
+    ids = [record.registration_id for record in completions]
+    wanted = list(
+        db.session.execute(
+            select(Registration.id, Registration.event_id).where(Registration.id.in_(ids))
+        )
+    )
+    by_course: dict[int, list[int]] = {}
+    for registration_id, course_id in wanted:
+        by_course.setdefault(course_id, []).append(registration_id)
+    due = []
+    for course_id, registration_ids in by_course.items():
+        if issues_certificates(db.session.get(Event, course_id)):
+            due += registration_ids
+    if due:
+        _record_due(due)
 
 
 def issue_for_attendance(_sender, registration_id: int, event_id: int) -> None:
-    """events.services.checkin.on_attended: the door's hot path, so one query decides
-    whether to do anything (an event that issues, a person without one yet)."""
-    has_one = exists().where(Certificate.registration_id == registration_id)
-    wanted = db.session.scalar(
-        select(func.count())
-        .select_from(EventCertificates)
-        .join(Event, Event.id == EventCertificates.event_id)
-        .where(
-            EventCertificates.event_id == event_id,
-            EventCertificates.enabled.is_(True),
-            Event.kind == "event",
-            ~has_one,
+    """attendance_marked, inside the door's check-in unit (its hot path): for an event that
+    issues participation certificates, one INSERT records the certificate due (unless the
+    person holds one); nothing at all for an event without (the setting is cached)."""
+    if _issues_participation(event_id):
+        _record_due([registration_id])
+
+
+def _issues_participation(event_id: int) -> bool:
+    now = time.monotonic()
+    cached = _participation.get(event_id)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    issues = bool(
+        db.session.scalar(
+            select(EventCertificates.enabled)
+            .join(Event, Event.id == EventCertificates.event_id)
+            .where(EventCertificates.event_id == event_id, Event.kind == "event")
         )
     )
-    if wanted:
-        # never refuse the check-in itself: someone not eligible simply gets no certificate
-        with suppress(NotEligible):
-            issue(db.session.get(Registration, registration_id))
+    _participation[event_id] = (issues, now + PARTICIPATION_CACHE_SECONDS)
+    return issues
+
+
+def _record_due(registration_ids: list[int]) -> None:
+    """One INSERT … SELECT of the registrations holding no certificate and not due yet;
+    their issue is tried after the unit commits (and by the worker, should that fail)."""
+    holds = exists().where(Certificate.registration_id == Registration.id)
+    recorded = db.session.execute(
+        _dialect_insert()(CertificateDue)
+        .from_select(
+            ["registration_id", "due_at"],
+            select(Registration.id, literal(utcnow(), CertificateDue.due_at.type)).where(
+                Registration.id.in_(registration_ids), ~holds
+            ),
+        )
+        .on_conflict_do_nothing(index_elements=["registration_id"])
+    )
+    # nothing new (a holder, or due already: its after-commit step is on its way) costs
+    # nothing more; a sender outside any unit leaves them to the worker
+    if recorded.rowcount and in_unit_of_work():
+        after_commit(lambda: issue_due_after_commit(registration_ids))
+
+
+def issue_due_after_commit(registration_ids: list[int]) -> None:
+    """The after-commit step: issue these registrations' due certificates now. A failure
+    is logged and left to the worker (the row stays due): the check-in or the completion
+    that earned it is committed already and must not fail."""
+    try:
+        issue_due(registration_ids[:AFTER_COMMIT_AT_MOST])
+    except Exception:  # noqa: BLE001  logged; the worker issues it later
+        current_app.logger.exception("certificates due %s: left to the worker", registration_ids)
+
+
+def issue_due(registration_ids: list[int] | None = None, limit: int = DUE_PER_TICK) -> int:
+    """Issue due certificates (these registrations', or the oldest `limit`), one unit per
+    event; a registration no longer eligible is dropped from the due list. Returns how
+    many were issued. Safe to run twice at once: a certificate is unique per registration,
+    so the second issue finds the first one's and mails nothing."""
+    query = select(CertificateDue.registration_id).order_by(CertificateDue.due_at)
+    if registration_ids is not None:
+        query = query.where(CertificateDue.registration_id.in_(registration_ids))
+    due = list(db.session.scalars(query.limit(limit)))
+    if not due:
+        return 0  # the common case after commit: nothing was due, no unit taken
+    by_event: dict[int, list[int]] = {}
+    for registration_id, event_id in db.session.execute(
+        select(Registration.id, Registration.event_id).where(Registration.id.in_(due))
+    ):
+        by_event.setdefault(event_id, []).append(registration_id)
+    issued = 0
+    for event_id, ids in by_event.items():
+        with unit_of_work():
+            registrations = list(
+                db.session.scalars(select(Registration).where(Registration.id.in_(ids)))
+            )
+            issued += len(issue_many(db.session.get(Event, event_id), registrations))
+            # what was not issued now (held already, no longer eligible) is due no more
+            db.session.execute(
+                delete(CertificateDue).where(CertificateDue.registration_id.in_(ids))
+            )
+    return issued
+
+
+def issue_due_certificates(_sender=None) -> int:
+    """worker_tick: the due certificates whose after-commit step failed or never ran."""
+    return issue_due()

@@ -13,16 +13,21 @@ import io
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from copy import deepcopy
 from pathlib import Path
 from typing import BinaryIO
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from certificates import designs
+from certificates.errors import CertificatesRefusal
+from certificates.layout import LayoutError, page_size_mm, validate_layout
 from certificates.models import (
     Certificate,
     CertificateAsset,
@@ -31,15 +36,10 @@ from certificates.models import (
     EventCertificates,
     TemplateKind,
 )
-from certificates.rendering import (
-    BackgroundError,
-    LayoutError,
-    background_from_file,
-    page_size_mm,
-    validate_layout,
-)
+from certificates.rendering import BackgroundError, background_from_file
 from webapp import storage
 from webapp.extensions import db
+from webapp.transactions import unit_of_work
 
 PER_PAGE = 20
 SHIPPED_TITLES = {
@@ -52,12 +52,22 @@ MAX_SIGNATURE_PIXELS = 4_000_000
 PREVIEW_DPI = 110
 
 
-class TemplateRefused(Exception):
-    """A change that is not made, with the message for the organiser."""
+class TemplateRefused(CertificatesRefusal):
+    """A change of a template that is not made, with the message for the organiser."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    MESSAGES = {
+        "is_default": _l(
+            "This is the default template of its kind: make another one the default first."
+        ),
+        "in_use": _l("Certificates or events use this template: it cannot be deleted."),
+        "signature_type": _l("A signature must be a PNG or JPEG image."),
+        "image_too_large": _l("The image is too large: at most %(mp)d megapixels."),
+        "image_bomb": _l("The image is too large."),
+        "image_damaged": _l("The image file is damaged and cannot be read."),
+        # with the upload's or the background's own message
+        "upload_refused": None,
+        "bad_background": None,
+    }
 
 
 # --- the defaults ----------------------------------------------------------------------------
@@ -72,7 +82,7 @@ def default_template(kind: TemplateKind) -> CertificateTemplate:
     when two first uses create it at the same moment (on PostgreSQL), the second one's
     insert waits for the first to commit, fails, is rolled back to its savepoint and
     returns the first one's template."""
-    template = _marked_default(kind)
+    template = marked_default(kind)
     if template is not None:
         return template
     try:
@@ -82,13 +92,14 @@ def default_template(kind: TemplateKind) -> CertificateTemplate:
             db.session.flush()
     except IntegrityError:
         storage.delete_stored(template.background_storage_name)
-        template = _marked_default(kind)
+        template = marked_default(kind)
         if template is None:  # not the race we expect
             raise
     return template
 
 
-def _marked_default(kind: TemplateKind) -> CertificateTemplate | None:
+def marked_default(kind: TemplateKind) -> CertificateTemplate | None:
+    """The default template of the kind, if it was made (reading only)."""
     return db.session.scalar(
         select(CertificateTemplate).where(
             CertificateTemplate.kind == kind, CertificateTemplate.is_default.is_(True)
@@ -116,10 +127,12 @@ def shipped_template(kind: TemplateKind, title: str | None = None) -> Certificat
 
 
 def ensure_defaults() -> None:
-    """Both kinds have a default template (committed)."""
-    for kind in TemplateKind:
-        default_template(kind)
-    db.session.commit()
+    """Both kinds have a default template: made on first use (a unit only then)."""
+    if all(marked_default(kind) is not None for kind in TemplateKind):
+        return
+    with unit_of_work():
+        for kind in TemplateKind:
+            default_template(kind)
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -170,27 +183,26 @@ def template_choices(kind: TemplateKind) -> list[CertificateTemplate]:
 
 def create_template(title: str, kind: TemplateKind) -> CertificateTemplate:
     """A new template starting from the shipped design of its kind, to edit."""
-    template = shipped_template(kind, title)
-    db.session.commit()
+    with unit_of_work():
+        template = shipped_template(kind, title)
     return template
 
 
 def save_settings(template: CertificateTemplate, title: str, kind: TemplateKind) -> None:
-    if kind != template.kind and template.is_default:
-        raise TemplateRefused(
-            _("This is the default template of its kind: make another one the default first.")
-        )
-    template.title = title
-    template.kind = kind
-    _next_version(template)
-    db.session.commit()
+    with unit_of_work():
+        if kind != template.kind and template.is_default:
+            raise TemplateRefused("is_default")
+        template.title = title
+        template.kind = kind
+        _next_version(template)
 
 
 def save_layout(template: CertificateTemplate, layout) -> None:
     """Validate and store the layout (LayoutError lists what is wrong)."""
-    template.layout = checked_layout(template, layout)
-    _next_version(template)
-    db.session.commit()
+    checked = checked_layout(template, layout)
+    with unit_of_work():
+        template.layout = checked
+        _next_version(template)
 
 
 def _next_version(template: CertificateTemplate) -> None:
@@ -233,18 +245,23 @@ def checked_layout(template: CertificateTemplate, layout) -> dict:
 
 
 def make_default(template: CertificateTemplate) -> None:
-    db.session.execute(
-        update(CertificateTemplate)
-        .where(CertificateTemplate.kind == template.kind, CertificateTemplate.id != template.id)
-        .values(is_default=False)
-    )
-    template.is_default = True
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(
+            update(CertificateTemplate)
+            .where(CertificateTemplate.kind == template.kind, CertificateTemplate.id != template.id)
+            .values(is_default=False)
+        )
+        template.is_default = True
 
 
 def duplicate_template(template: CertificateTemplate) -> CertificateTemplate:
     """A copy (not the default, version 1) with copies of the files, the layout pointing at
     the copied signature images."""
+    with unit_of_work():
+        return _duplicate(template)
+
+
+def _duplicate(template: CertificateTemplate) -> CertificateTemplate:
     copy = CertificateTemplate(
         title=_("%(title)s (copy)", title=template.title)[:200],
         kind=template.kind,
@@ -269,26 +286,23 @@ def duplicate_template(template: CertificateTemplate) -> CertificateTemplate:
     copy.layout = {"fields": fields}
     db.session.add(copy)
     _keep_version(copy)
-    db.session.commit()
     return copy
 
 
 def delete_template(template: CertificateTemplate) -> None:
-    if template.is_default:
-        raise TemplateRefused(
-            _("This is the default template of its kind: make another one the default first.")
-        )
-    if templates_in_use([template.id]):
-        raise TemplateRefused(_("Certificates or events use this template: it cannot be deleted."))
-    # the versions name the backgrounds the template ever had; its signature images are
-    # its assets (a layout may name only the template's own)
-    files = {
-        template.background_storage_name,
-        *(version.background_storage_name for version in template.versions),
-        *(asset.storage_name for asset in template.assets),
-    }
-    db.session.delete(template)  # and its versions and assets with it
-    db.session.commit()
+    with unit_of_work():
+        if template.is_default:
+            raise TemplateRefused("is_default")
+        if templates_in_use([template.id]):
+            raise TemplateRefused("in_use")
+        # the versions name the backgrounds the template ever had; its signature images are
+        # its assets (a layout may name only the template's own)
+        files = {
+            template.background_storage_name,
+            *(version.background_storage_name for version in template.versions),
+            *(asset.storage_name for asset in template.assets),
+        }
+        db.session.delete(template)  # and its versions and assets with it
     for name in files:
         storage.delete_stored(name)
 
@@ -313,34 +327,51 @@ def set_background(template: CertificateTemplate, stream: BinaryIO, file_name: s
             storage.stored_path(upload.storage_name), upload.content_type
         )
     except BackgroundError as error:
-        raise TemplateRefused(error.message) from error
+        raise TemplateRefused("bad_background", error.message) from error
     finally:
         storage.delete_stored(upload.storage_name)
     stored = storage.save_upload(io.BytesIO(background.pdf), upload.original_name)
-    # the old background stays: the previous version prints with it
-    template.background_storage_name = stored.storage_name
-    template.background_file_name = upload.original_name
-    if background.landscape != template.landscape:
-        template.landscape = background.landscape
-        template.layout = _moved_onto_page(template.layout, background.landscape)
-    _next_version(template)
-    db.session.commit()
+    with _forgotten_on_failure(stored.storage_name), unit_of_work():
+        # the old background stays: the previous version prints with it
+        template.background_storage_name = stored.storage_name
+        template.background_file_name = upload.original_name
+        if background.landscape != template.landscape:
+            template.landscape = background.landscape
+            template.layout = _moved_onto_page(template.layout, background.landscape)
+        _next_version(template)
     return background.note
+
+
+@contextmanager
+def _forgotten_on_failure(storage_name: str) -> Iterator[None]:
+    """If the unit fails, delete the file just stored, so no orphan stays on disk."""
+    try:
+        yield
+    except BaseException:
+        storage.delete_stored(storage_name)
+        raise
 
 
 def remove_background(template: CertificateTemplate) -> None:
     """The template without a background from its next version on (the file stays: the
     previous version prints with it)."""
-    template.background_storage_name = None
-    template.background_file_name = None
-    _next_version(template)
-    db.session.commit()
+    with unit_of_work():
+        template.background_storage_name = None
+        template.background_file_name = None
+        _next_version(template)
 
 
 def add_signature(template: CertificateTemplate, stream: BinaryIO, file_name: str) -> None:
     """Store a PNG or JPEG as a signature and place it near the bottom of the page, to be
     dragged where it belongs."""
-    asset = _signature_image(template, stream, file_name)
+    upload = _signature_upload(stream, file_name)
+    with _forgotten_on_failure(upload.storage_name), unit_of_work():
+        asset = CertificateAsset(storage_name=upload.storage_name, file_name=upload.original_name)
+        template.assets.append(asset)
+        _place_signature(template, asset)
+
+
+def _place_signature(template: CertificateTemplate, asset: CertificateAsset) -> None:
     page_width, page_height = page_size_mm(template.landscape)
     width, height = 50.0, 20.0
     field = {
@@ -353,30 +384,26 @@ def add_signature(template: CertificateTemplate, stream: BinaryIO, file_name: st
     }
     template.layout = {"fields": [*template.layout.get("fields", []), field]}
     _next_version(template)
-    db.session.commit()
 
 
-def _signature_image(
-    template: CertificateTemplate, stream: BinaryIO, file_name: str
-) -> CertificateAsset:
+def _signature_upload(stream: BinaryIO, file_name: str) -> storage.StoredFile:
+    """The uploaded signature image, stored once it is checked."""
     upload = _save(stream, file_name)
     try:
         if upload.content_type not in (storage.PNG, storage.JPEG):
-            raise TemplateRefused(_("A signature must be a PNG or JPEG image."))
+            raise TemplateRefused("signature_type")
         _check_image(storage.stored_path(upload.storage_name), MAX_SIGNATURE_PIXELS)
     except TemplateRefused:
         storage.delete_stored(upload.storage_name)
         raise
-    asset = CertificateAsset(storage_name=upload.storage_name, file_name=upload.original_name)
-    template.assets.append(asset)
-    return asset
+    return upload
 
 
 def _save(stream: BinaryIO, file_name: str) -> storage.StoredFile:
     try:
         return storage.save_upload(stream, file_name)
     except storage.UploadRefused as error:
-        raise TemplateRefused(error.message) from error
+        raise TemplateRefused("upload_refused", error.message) from error
 
 
 def _check_image(path: Path, max_pixels: int) -> None:
@@ -384,14 +411,12 @@ def _check_image(path: Path, max_pixels: int) -> None:
         with Image.open(path) as image:
             width, height = image.size
             if width * height > max_pixels:
-                raise TemplateRefused(
-                    _("The image is too large: at most %(mp)d megapixels.", mp=max_pixels // 10**6)
-                )
+                raise TemplateRefused("image_too_large", mp=max_pixels // 10**6)
             image.verify()
     except Image.DecompressionBombError as error:  # Pillow's own, far larger limit
-        raise TemplateRefused(_("The image is too large.")) from error
+        raise TemplateRefused("image_bomb") from error
     except (UnidentifiedImageError, OSError) as error:
-        raise TemplateRefused(_("The image file is damaged and cannot be read.")) from error
+        raise TemplateRefused("image_damaged") from error
 
 
 def _moved_onto_page(layout: dict, is_landscape: bool) -> dict:

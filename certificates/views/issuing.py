@@ -32,7 +32,6 @@ from events.services import tickets
 from webapp.export import attachment_disposition
 from webapp.extensions import db
 from webapp.forms import ConfirmForm
-from webapp.locking import write_transaction
 
 PER_PAGE = 50
 
@@ -71,7 +70,6 @@ def event_certificates(event_id: int):
         issuing.save_settings(event, form.enabled.data, form.template_id.data or None)
         flash(_("Certificate settings saved."))
         return _back_to_list(event.id)
-    issuing.refresh_completions(event)
     page = db.paginate(issuing.certificate_list_query(event), per_page=PER_PAGE, error_out=False)
     ids = [registration.id for registration in page.items]
     return render_template(
@@ -80,7 +78,7 @@ def event_certificates(event_id: int):
         form=form,
         page=page,
         certificates=issuing.certificates_by_registration(ids),
-        eligible=issuing.eligible_ids(event, ids),
+        eligible=issuing.eligible_now(event, list(page.items)),
         issues=issuing.issues_certificates(event, settings),
         batch=batches.latest_batch(event.id),
         confirm_form=ConfirmForm(),
@@ -107,9 +105,7 @@ def reissue_certificate(certificate_id: int):
     certificate = managed_certificate(certificate_id)
     if ConfirmForm().validate_on_submit():
         try:
-            with write_transaction():
-                certificate = db.session.get(Certificate, certificate_id)
-                issuing.reissue(certificate, current_user)
+            certificate = issuing.reissue(certificate_id, current_user)
             flash(
                 _(
                     "Certificate %(serial)s re-issued as version %(version)s.",
@@ -127,12 +123,17 @@ def reissue_certificate(certificate_id: int):
 @login_required
 def revoke_certificate(certificate_id: int):
     certificate = managed_certificate(certificate_id)
+    if certificate.revoked:  # by someone else meanwhile, or a second click
+        flash(issuing.NotEligible("already_revoked").message, "warning")
+        return _back_to_list(certificate.event_id)
     form = RevokeForm()
-    if not certificate.revoked and form.validate_on_submit():
-        with write_transaction():
-            certificate = db.session.get(Certificate, certificate_id)
-            issuing.revoke(certificate, form.reason.data, current_user)
-        flash(_("Certificate %(serial)s revoked.", serial=certificate.serial), "success")
+    if form.validate_on_submit():
+        try:
+            certificate = issuing.revoke(certificate_id, form.reason.data, current_user)
+        except issuing.NotEligible as refusal:  # revoked meanwhile by someone else
+            flash(refusal.message, "warning")
+        else:
+            flash(_("Certificate %(serial)s revoked.", serial=certificate.serial), "success")
         return _back_to_list(certificate.event_id)
     return render_template("certificates/revoke.html", certificate=certificate, form=form)
 
@@ -163,7 +164,6 @@ def ticket_certificate_pdf(secret: str):
 
 def _pdf_response(certificate: Certificate) -> Response:
     response = Response(issuing.pdf_of(certificate), mimetype="application/pdf")
-    db.session.commit()  # the default template, when this made it on first use
     response.headers["Content-Disposition"] = attachment_disposition(
         batches.pdf_filename(certificate), fallback="certificate.pdf"
     )

@@ -10,14 +10,11 @@ from certificates.forms.templates import (
     SignatureForm,
     TemplateForm,
 )
+from certificates.layout import FIELD_TYPES, FONTS, LayoutError, page_size_mm
 from certificates.models import CertificateAsset, CertificateTemplate, TemplateKind
 from certificates.rendering import (
-    FIELD_TYPES,
-    FONTS,
     SAMPLE_VERIFY_URL,
-    LayoutError,
     field_values,
-    page_size_mm,
     render_certificate,
     sample_snapshot,
 )

@@ -13,6 +13,7 @@ from events.services import seats
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import search_key
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 
@@ -152,53 +153,77 @@ class CourseData:
     trainer_ids: list[int] = field(default_factory=list)
 
 
-def save_course(course: Course | None, data: CourseData) -> Course:
-    """Create or update a course; a raised capacity promotes from the waiting list."""
-    creating = course is None
-    course = course or Course(timezone=_default_timezone())
-    old_capacity = course.capacity
-    for name in (
-        "title", "description", "programme_id", "level", "direction", "format", "venue",
-        "online_url", "academic_hours", "registration_opens_at", "registration_closes_at",
-        "visibility",
-    ):  # fmt: skip
-        setattr(course, name, getattr(data, name))
-    course.search_text = search_key(f"{data.title} {data.description}")
-    course.trainers = list(
-        db.session.scalars(select(User).where(User.id.in_(data.trainer_ids or [-1])))
-    )
-    if creating:
-        course.capacity = data.capacity
-        db.session.add(course)
-    db.session.commit()
+def save_course(course_id: int | None, data: CourseData) -> Course:
+    """Create or update a course; a raised capacity promotes from the waiting list (in the
+    seats' own unit, after this one: seats takes the event's lock)."""
+    with unit_of_work():
+        course = db.session.get(Course, course_id) if course_id else None
+        creating = course is None
+        course = course or Course(timezone=_default_timezone())
+        old_capacity = course.capacity
+        for name in (
+            "title", "description", "programme_id", "level", "direction", "format", "venue",
+            "online_url", "academic_hours", "registration_opens_at", "registration_closes_at",
+            "visibility",
+        ):  # fmt: skip
+            setattr(course, name, getattr(data, name))
+        course.search_text = search_key(f"{data.title} {data.description}")
+        course.trainers = list(
+            db.session.scalars(select(User).where(User.id.in_(data.trainer_ids or [-1])))
+        )
+        if creating:
+            course.capacity = data.capacity
+            db.session.add(course)
     if not creating and data.capacity != old_capacity:
         seats.set_capacity(course.id, data.capacity)
     return course
+
+
+COURSE_RULES = (
+    "attendance_threshold", "code_step_seconds", "refuse_same_ip",  # attendance settings
+    "min_attendance_rate", "requires_materials", "requires_tasks", "requires_signoff",
+)  # fmt: skip
+
+
+def save_course_rules(course_id: int, rules: dict) -> None:
+    """Save a course's attendance settings or completion rules (names in COURSE_RULES)."""
+    unknown = set(rules) - set(COURSE_RULES)
+    if unknown:
+        raise ValueError(f"not a course rule: {sorted(unknown)}")
+    with unit_of_work():
+        course = db.session.get(Course, course_id)
+        for name, value in rules.items():
+            setattr(course, name, value)
 
 
 def _default_timezone() -> str:
     return current_app.config["TROPA_TIMEZONE"]
 
 
-def save_programme(programme: Programme | None, title: str, description: str) -> Programme:
-    programme = programme or Programme()
-    programme.title = title.strip()
-    programme.description = description
-    db.session.add(programme)
-    db.session.commit()
+def save_programme(programme_id: int | None, title: str, description: str) -> Programme:
+    with unit_of_work():
+        programme = (db.session.get(Programme, programme_id) if programme_id else None) or (
+            Programme()
+        )
+        programme.title = title.strip()
+        programme.description = description
+        db.session.add(programme)
     return programme
 
 
-def delete_session(session: Session) -> None:
-    db.session.delete(session)
-    db.session.commit()
+def delete_session(session_id: int) -> None:
+    with unit_of_work():
+        session = db.session.get(Session, session_id)
+        if session is not None:
+            db.session.delete(session)
 
 
 # --- enrolment ---------------------------------------------------------------------------
 
 
 def enrol(course: Course, user: User) -> seats.RegisterResult:
-    """Enrol the user; the confirmation (or waiting-list) mail is queued with it."""
+    """Enrol the user; the confirmation (or waiting-list) mail is queued with it, in the
+    seats' unit (its own, or the caller's when there is one)."""
     return seats.register(
         course.id,
         full_name=user.full_name,
@@ -206,6 +231,11 @@ def enrol(course: Course, user: User) -> seats.RegisterResult:
         user_id=user.id,
         mail_ticket=True,
     )
+
+
+def cancel(registration_id: int) -> list[Registration]:
+    """Cancel an enrolment (and promote from the waiting list), in the seats' unit."""
+    return seats.cancel(registration_id)
 
 
 def my_registration(course: Course, user: User) -> Registration | None:

@@ -28,7 +28,9 @@ from events.models import (
     Session,
 )
 from events.services import checkin
+from webapp.errors import ServiceError
 from webapp.extensions import db
+from webapp.filters import local_datetime
 from webapp.models import User
 from webapp.types import utcnow
 
@@ -114,10 +116,9 @@ class VerifiedScan:
     scanned_at: datetime
 
 
-class ScanRefused(Exception):
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class ScanRefused(ServiceError):
+    """A self-check-in code that is refused; the reason is logged as the check-in's refusal
+    and the check-in's messages (events.services.checkin) tell the participant why."""
 
 
 def verify_code(session: Session, code: str, now: datetime | None = None) -> VerifiedScan:
@@ -354,7 +355,7 @@ def grid_table(course: Course, grid_: Grid) -> tuple[list[str], list[list]]:
     """The grid as an export's header and rows."""
     tz = course.tz
     header = ["Participant", "E-mail"]
-    header += [s.starts_at.astimezone(tz).strftime("%d.%m.%Y %H:%M") for s in grid_.sessions]
+    header += [local_datetime(s.starts_at, tz, "dd.MM.yyyy HH:mm") for s in grid_.sessions]
     header += ["Attended", "Rate, %"]
     rows = []
     for row in grid_.rows:

@@ -8,23 +8,28 @@ complete (`requires_materials`, tasks excepted); every required task accepted
 (`requires_tasks`); the trainer's sign-off (`requires_signoff`). Hidden materials never
 count. The first time all rules are met the date is recorded (CourseCompletion.completed_at)
 and kept; the certificates issue reads it.
+
+Reading a state never writes (pages show a completion reached just now as complete); the
+date is recorded by `record_completions`, in the unit of the change that brought it (a
+task accepted, a sign-off, a material done), when certificates are issued, and by the
+worker for completions that time alone brought (a session ended).
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from courses.models import AnswerStatus, CompletionRule, Course, CourseCompletion, MaterialKind
 from courses.services import materials as learning
+from courses.services.materials import course_lock
 from events.models import PRESENT_OR_LATE, Attendance, Registration, Session
 from webapp import signals
 from webapp.extensions import db
 from webapp.models import User
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
-
-ATTENDED = PRESENT_OR_LATE  # still read by certificates.services.issuing
 
 _NAMED_AT_MOST = 3  # missing items named in a reason; the rest are counted
 
@@ -52,12 +57,52 @@ def completion_states(
     course: Course, registrations: list[Registration] | None = None
 ) -> dict[int, CompletionState]:
     """Every given registration's state (default: the confirmed ones), keyed by its id, in
-    a constant number of queries; records the date of completions reached just now."""
+    a constant number of queries; reads only."""
+    return _states(course, registrations)[0]
+
+
+def record_completions(
+    course: Course, registrations: list[Registration] | None = None
+) -> dict[int, CompletionState]:
+    """completion_states, recording the date of the completions reached just now (and
+    telling the course_completed receivers), in the caller's unit or its own."""
+    return _record(course, registrations)[0]
+
+
+def _record(
+    course: Course, registrations: list[Registration] | None
+) -> tuple[dict[int, CompletionState], int]:
+    """The states, and how many completions were recorded now."""
+    with unit_of_work(lock=course_lock(course.id)):
+        states, newly_complete = _states(course, registrations)
+        if not newly_complete:
+            return states, 0
+        records = {
+            c.registration_id: c
+            for c in db.session.scalars(
+                select(CourseCompletion).where(CourseCompletion.registration_id.in_(newly_complete))
+            )
+        }
+        for registration_id, completed_at in newly_complete.items():
+            states[registration_id].completed_at = completed_at
+            if registration_id not in records:
+                records[registration_id] = CourseCompletion(registration_id=registration_id)
+                db.session.add(records[registration_id])
+            records[registration_id].completed_at = completed_at
+        db.session.flush()
+        signals.course_completed.send(None, completions=[records[r] for r in newly_complete])
+    return states, len(newly_complete)
+
+
+def _states(
+    course: Course, registrations: list[Registration] | None
+) -> tuple[dict[int, CompletionState], dict[int, datetime]]:
+    """The states, and when the completions not recorded yet were reached (now)."""
     if registrations is None:
         registrations = learning.confirmed_registrations(course)
     ids = [r.id for r in registrations]
     if not ids:
-        return {}
+        return {}, {}
     now = utcnow()
     past_sessions = db.session.scalar(
         select(func.count(Session.id)).where(Session.event_id == course.id, Session.ends_at <= now)
@@ -85,7 +130,7 @@ def completion_states(
         )
     }
     states = {}
-    newly_complete = []
+    newly_complete: dict[int, datetime] = {}
     for registration in registrations:
         record = records.get(registration.id)
         rate = (
@@ -127,17 +172,35 @@ def completion_states(
             completed_at=record.completed_at if record else None,
         )
         if state.complete and state.completed_at is None:
-            if record is None:
-                record = CourseCompletion(registration_id=registration.id)
-                db.session.add(record)
-            record.completed_at = state.completed_at = now
-            newly_complete.append(record)
+            newly_complete[registration.id] = now
         states[registration.id] = state
-    if newly_complete:
-        db.session.flush()
-        signals.course_completed.send(None, completions=newly_complete)
-        db.session.commit()
-    return states
+    return states, newly_complete
+
+
+# How often a worker process looks for completions that time alone brought, and how far
+# back a course's last session may have ended for it to be looked at.
+TIME_CHECK_EVERY = timedelta(minutes=5)
+TIME_CHECK_WINDOW = timedelta(days=14)
+_next_time_check: dict[str, datetime] = {}  # this process's next look (a throttle, no state)
+
+
+def record_completions_by_time(_sender=None) -> int:
+    """worker_tick: record the completions a session's end brought (an attendance rate
+    reached without any other change) in courses whose sessions ended lately; returns how
+    many it recorded. Looks every few minutes, not at every tick."""
+    now = utcnow()
+    if _next_time_check.get("at", now) > now:
+        return 0
+    _next_time_check["at"] = now + TIME_CHECK_EVERY
+    course_ids = list(
+        db.session.scalars(
+            select(Session.event_id)
+            .join(Course, Course.id == Session.event_id)
+            .where(Session.ends_at <= now, Session.ends_at > now - TIME_CHECK_WINDOW)
+            .distinct()
+        )
+    )
+    return sum(_record(db.session.get(Course, course_id), None)[1] for course_id in course_ids)
 
 
 def _accepted(answer) -> bool:
@@ -151,11 +214,16 @@ def _name_some(titles: list[str]) -> str:
 
 
 def sign_off(registration: Registration, trainer: User, signed: bool = True) -> None:
-    """The trainer's sign-off, or its withdrawal (a completion date already recorded stays)."""
-    record = db.session.get(CourseCompletion, registration.id)
-    if record is None:
-        record = CourseCompletion(registration_id=registration.id)
-        db.session.add(record)
-    record.signed_off_at = utcnow() if signed else None
-    record.signed_off_by_id = trainer.id if signed else None
-    db.session.commit()
+    """The trainer's sign-off, or its withdrawal (a completion date already recorded stays);
+    a completion it brings is recorded with it."""
+    registration_id, course_id, trainer_id = registration.id, registration.event_id, trainer.id
+    with unit_of_work(lock=course_lock(course_id)):
+        record = db.session.get(CourseCompletion, registration_id)
+        if record is None:
+            record = CourseCompletion(registration_id=registration_id)
+            db.session.add(record)
+        record.signed_off_at = utcnow() if signed else None
+        record.signed_off_by_id = trainer_id if signed else None
+        db.session.flush()
+        course = db.session.get(Course, course_id)
+        record_completions(course, [db.session.get(Registration, registration_id)])

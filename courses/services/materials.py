@@ -5,12 +5,13 @@ Progress belongs to a confirmed registration; staff (trainers, organisers) see e
 and leave no progress behind.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -24,19 +25,38 @@ from courses.models import (
     Module,
     TaskAnswer,
 )
-from events.models import Registration, RegistrationStatus
+from events.models import Event, Registration, RegistrationStatus
 from webapp import storage
+from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.models import User
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 
-class LearningRefused(Exception):
-    """A participant's action that is refused, with the message to show."""
+class LearningRefused(ServiceError):
+    """A participant's or trainer's action on materials that is refused."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    MESSAGES = {
+        "not_a_task": _l("Only a task takes an answer."),
+        "empty_answer": _l("Write an answer or attach a file."),
+        "awaiting_review": _l(
+            "Your answer is awaiting the trainer's review: you can answer again if it is "
+            "returned for rework."
+        ),
+        "already_accepted": _l("Your answer has already been accepted."),
+        "no_decision": _l("Choose accepted or needs rework."),
+        "no_file": _l("Choose the file to upload."),
+    }
+
+
+def course_lock(course_id: int):
+    """The unit's lock for a change of a course's learning (progress, answers, completion):
+    the course's row, FOR UPDATE on PostgreSQL (SQLite's unit holds the write lock already).
+    The same row the seats take first, so the two never wait for each other in a circle."""
+    return lambda: db.session.execute(
+        select(Event.id).where(Event.id == course_id).with_for_update()
+    )
 
 
 # --- building a course (staff) ------------------------------------------------------------
@@ -55,21 +75,21 @@ def modules_of(course: Course) -> list[Module]:
 
 
 def save_module(course: Course, module: Module | None, **fields) -> Module:
-    if module is None:
-        last = max((m.position for m in modules_of(course)), default=0)
-        module = Module(course_id=course.id, position=last + 1)
-        db.session.add(module)
-    for name, value in fields.items():
-        setattr(module, name, value)
-    db.session.commit()
+    with unit_of_work():
+        if module is None:
+            last = max((m.position for m in modules_of(course)), default=0)
+            module = Module(course_id=course.id, position=last + 1)
+            db.session.add(module)
+        for name, value in fields.items():
+            setattr(module, name, value)
     return module
 
 
 def delete_module(module: Module) -> None:
-    stored = [m.file_storage_name for m in module.materials]
-    stored += _answer_files(m.id for m in module.materials)
-    db.session.delete(module)
-    db.session.commit()
+    with unit_of_work():
+        stored = [m.file_storage_name for m in module.materials]
+        stored += _answer_files(m.id for m in module.materials)
+        db.session.delete(module)
     for name in stored:
         storage.delete_stored(name)
 
@@ -85,8 +105,8 @@ def _swap(items: list, item, direction: str) -> None:
 
 
 def move_module(module: Module, direction: str) -> None:
-    _swap(modules_of(module.course), module, direction)
-    db.session.commit()
+    with unit_of_work():
+        _swap(modules_of(module.course), module, direction)
 
 
 def save_material(
@@ -104,27 +124,27 @@ def save_material(
     stored = storage.save_upload(*upload) if upload else None
     kind = fields.get("kind", material.kind if material else None)
     if kind == MaterialKind.FILE and stored is None and not old_file:
-        raise storage.UploadRefused(_("Choose the file to upload."))
-    if material is None:
-        last = max((m.position for m in module.materials), default=0)
-        material = Material(module_id=module.id, position=last + 1)
-        db.session.add(material)
-    for name, value in fields.items():
-        setattr(material, name, value)
-    if stored:
-        _attach(material, stored)
-    _commit_or_forget(stored)
+        raise storage.UploadRefused(str(LearningRefused.MESSAGES["no_file"]))
+    with _forgotten_on_failure(stored), unit_of_work():
+        if material is None:
+            last = max((m.position for m in module.materials), default=0)
+            material = Material(module_id=module.id, position=last + 1)
+            db.session.add(material)
+        for name, value in fields.items():
+            setattr(material, name, value)
+        if stored:
+            _attach(material, stored)
     if stored and old_file:
         storage.delete_stored(old_file)
     return material
 
 
-def _commit_or_forget(stored: storage.StoredFile | None) -> None:
-    """Commit; if that fails, delete the file just stored, so no orphan stays on disk."""
+@contextmanager
+def _forgotten_on_failure(stored: storage.StoredFile | None) -> Iterator[None]:
+    """If the unit fails, delete the file just stored, so no orphan stays on disk."""
     try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
+        yield
+    except BaseException:
         if stored:
             storage.delete_stored(stored.storage_name)
         raise
@@ -138,14 +158,21 @@ def _attach(owner, stored: storage.StoredFile) -> None:
 
 
 def move_material(material: Material, direction: str) -> None:
-    _swap(list(material.module.materials), material, direction)
-    db.session.commit()
+    with unit_of_work():
+        _swap(list(material.module.materials), material, direction)
+
+
+def toggle_material(material_id: int) -> None:
+    """Hide a material from participants, or show it again."""
+    with unit_of_work():
+        material = db.session.get(Material, material_id)
+        material.hidden = not material.hidden
 
 
 def delete_material(material: Material) -> None:
-    stored = [material.file_storage_name, *_answer_files([material.id])]
-    db.session.delete(material)
-    db.session.commit()
+    with unit_of_work():
+        stored = [material.file_storage_name, *_answer_files([material.id])]
+        db.session.delete(material)
     for name in stored:
         storage.delete_stored(name)
 
@@ -341,19 +368,47 @@ def _progress_row(registration: Registration, material: Material) -> MaterialPro
     return row
 
 
+def _viewed(registration_id: int, material_id: int) -> bool:
+    return bool(
+        db.session.scalar(
+            select(MaterialProgress.viewed_at).where(
+                MaterialProgress.registration_id == registration_id,
+                MaterialProgress.material_id == material_id,
+            )
+        )
+    )
+
+
 def record_view(registration: Registration, material: Material) -> None:
-    """Opened or downloaded: the first time is kept."""
-    row = _progress_row(registration, material)
-    if row.viewed_at is None:
-        row.viewed_at = utcnow()
-        db.session.commit()
+    """Opened or downloaded: the first time is kept (a unit only that first time, so a
+    page or file opened again writes nothing)."""
+    registration_id, material_id, course_id = registration.id, material.id, registration.event_id
+    if _viewed(registration_id, material_id):
+        return
+    with unit_of_work(lock=course_lock(course_id)):
+        registration = db.session.get(Registration, registration_id)
+        row = _progress_row(registration, db.session.get(Material, material_id))
+        if row.viewed_at is None:
+            row.viewed_at = utcnow()
+            _record_completion(registration)
 
 
 def mark_done(registration: Registration, material: Material, done: bool = True) -> None:
-    row = _progress_row(registration, material)
-    row.viewed_at = row.viewed_at or utcnow()
-    row.done_at = utcnow() if done else None
-    db.session.commit()
+    registration_id, material_id, course_id = registration.id, material.id, registration.event_id
+    with unit_of_work(lock=course_lock(course_id)):
+        registration = db.session.get(Registration, registration_id)
+        row = _progress_row(registration, db.session.get(Material, material_id))
+        row.viewed_at = row.viewed_at or utcnow()
+        row.done_at = utcnow() if done else None
+        _record_completion(registration)
+
+
+def _record_completion(registration: Registration) -> None:
+    """Inside the unit: record the completion this change may have brought."""
+    from courses.services import completion  # completion reads this module's progress
+
+    db.session.flush()
+    completion.record_completions(db.session.get(Course, registration.event_id), [registration])
 
 
 def submit_answer(
@@ -365,54 +420,62 @@ def submit_answer(
     """A participant's answer to a task. Refused while one awaits review or once accepted;
     after "needs rework" the new answer replaces the old one (its file too)."""
     if material.kind != MaterialKind.TASK:
-        raise LearningRefused(_("Only a task takes an answer."))
+        raise LearningRefused("not_a_task")
     text = (text or "").strip()
     if not text and upload is None:
-        raise LearningRefused(_("Write an answer or attach a file."))
-    answer = db.session.scalar(
-        select(TaskAnswer).where(
-            TaskAnswer.registration_id == registration.id, TaskAnswer.material_id == material.id
-        )
-    )
-    if answer and answer.status == AnswerStatus.SUBMITTED:
-        raise LearningRefused(
-            _(
-                "Your answer is awaiting the trainer's review: you can answer again if it is "
-                "returned for rework."
-            )
-        )
-    if answer and answer.status == AnswerStatus.ACCEPTED:
-        raise LearningRefused(_("Your answer has already been accepted."))
+        raise LearningRefused("empty_answer")
+    registration_id, material_id, course_id = registration.id, material.id, registration.event_id
+    _check_answerable(_answer_of(registration_id, material_id))  # before storing the upload
     stored = storage.save_upload(*upload) if upload else None
-    old_file = answer.file_storage_name if answer else None
-    if answer is None:
-        answer = TaskAnswer(registration_id=registration.id, material_id=material.id)
-        db.session.add(answer)
-    answer.text = text
-    answer.status = AnswerStatus.SUBMITTED
-    answer.submitted_at = utcnow()
-    answer.reviewed_at = None
-    answer.reviewed_by_id = None
-    answer.file_storage_name = answer.file_name = answer.file_content_type = None
-    answer.file_size = None
-    if stored:
-        _attach(answer, stored)
-    row = _progress_row(registration, material)
-    row.viewed_at = row.viewed_at or utcnow()
-    _commit_or_forget(stored)
+    with _forgotten_on_failure(stored), unit_of_work(lock=course_lock(course_id)):
+        answer = _answer_of(registration_id, material_id)
+        _check_answerable(answer)  # again under the lock: a double submit is refused
+        old_file = answer.file_storage_name if answer else None
+        if answer is None:
+            answer = TaskAnswer(registration_id=registration_id, material_id=material_id)
+            db.session.add(answer)
+        answer.text = text
+        answer.status = AnswerStatus.SUBMITTED
+        answer.submitted_at = utcnow()
+        answer.reviewed_at = None
+        answer.reviewed_by_id = None
+        answer.file_storage_name = answer.file_name = answer.file_content_type = None
+        answer.file_size = None
+        if stored:
+            _attach(answer, stored)
+        row = _progress_row(registration, material)
+        row.viewed_at = row.viewed_at or utcnow()
     if old_file:
         storage.delete_stored(old_file)
     return answer
 
 
+def _answer_of(registration_id: int, material_id: int) -> TaskAnswer | None:
+    return db.session.scalar(
+        select(TaskAnswer).where(
+            TaskAnswer.registration_id == registration_id, TaskAnswer.material_id == material_id
+        )
+    )
+
+
+def _check_answerable(answer: TaskAnswer | None) -> None:
+    if answer and answer.status == AnswerStatus.SUBMITTED:
+        raise LearningRefused("awaiting_review")
+    if answer and answer.status == AnswerStatus.ACCEPTED:
+        raise LearningRefused("already_accepted")
+
+
 def review_answer(answer: TaskAnswer, reviewer: User, decision: AnswerStatus, comment: str) -> None:
     if decision not in (AnswerStatus.ACCEPTED, AnswerStatus.NEEDS_REWORK):
-        raise LearningRefused(_("Choose accepted or needs rework."))
-    answer.status = decision
-    answer.trainer_comment = (comment or "").strip()
-    answer.reviewed_by_id = reviewer.id
-    answer.reviewed_at = utcnow()
-    db.session.commit()
+        raise LearningRefused("no_decision")
+    answer_id, course_id = answer.id, answer.material.module.course_id
+    with unit_of_work(lock=course_lock(course_id)):
+        answer = db.session.get(TaskAnswer, answer_id)
+        answer.status = decision
+        answer.trainer_comment = (comment or "").strip()
+        answer.reviewed_by_id = reviewer.id
+        answer.reviewed_at = utcnow()
+        _record_completion(answer.registration)
 
 
 def answers_to_review(course: Course) -> list[TaskAnswer]:

@@ -9,6 +9,7 @@ from flask import session as cookie
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from courses import services
 from courses.forms import AttendanceSettingsForm, MarkAttendanceForm
 from courses.models import Course
 from courses.services import attendance
@@ -188,8 +189,13 @@ def course_attendance(course_id: int):
     course = staff_course(course_id)
     form = AttendanceSettingsForm(obj=course)
     if form.validate_on_submit():
-        form.populate_obj(course)
-        db.session.commit()
+        services.save_course_rules(
+            course.id,
+            {
+                name: getattr(form, name).data
+                for name in ("attendance_threshold", "code_step_seconds", "refuse_same_ip")
+            },
+        )
         flash(_("Attendance settings saved."))
         return redirect(url_for("courses.course_attendance", course_id=course.id))
     return render_template(

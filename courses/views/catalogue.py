@@ -10,6 +10,7 @@ from courses.views import bp, is_staff_of, visible_course
 from events.models import RegistrationStatus
 from events.services import calendars, listing, seats
 from events.views.calendars import calendar_response
+from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.forms import ConfirmForm
 from webapp.models import Role
@@ -74,7 +75,7 @@ def enrol(course_id: int):
         abort(400)
     try:
         result = services.enrol(course, current_user)
-    except seats.RegistrationRefused as refused:
+    except (seats.RegistrationRefused, ServiceError) as refused:
         flash(refused.message, "warning")
         return redirect(url_for("courses.course_page", course_id=course_id))
     registration = result.registration
@@ -99,8 +100,12 @@ def cancel(course_id: int):
     registration = services.my_registration(course, current_user)
     if registration is None or not ConfirmForm().validate_on_submit():
         abort(400)
-    seats.cancel(registration.id)
-    flash(_("Your enrolment is cancelled."))
+    try:
+        services.cancel(registration.id)
+    except (seats.RegistrationRefused, ServiceError) as refused:
+        flash(refused.message, "warning")
+    else:
+        flash(_("Your enrolment is cancelled."))
     return redirect(url_for("courses.course_page", course_id=course_id))
 
 

@@ -1,7 +1,5 @@
 """The enrolment list of a course, its export, and moving people between states."""
 
-from zoneinfo import ZoneInfo
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -13,6 +11,7 @@ from events.models import Registration, RegistrationStatus
 from events.services import seats
 from webapp.export import table_response
 from webapp.extensions import db
+from webapp.filters import local_datetime
 from webapp.models import Role
 from webapp.permissions import has_role, roles_required
 
@@ -56,7 +55,6 @@ def export_enrolments(course_id: int, fmt: str):
     for registration in registrations:
         user = registration.user
         organisation = user.organisation if user else None
-        registered_at = registration.created_at.astimezone(ZoneInfo(course.timezone))
         table.append(
             (
                 registration.full_name,
@@ -68,7 +66,7 @@ def export_enrolments(course_id: int, fmt: str):
                 organisation.name if organisation else None,
                 organisation.type.label if organisation else None,
                 organisation.inn if organisation else None,
-                registered_at.strftime("%Y-%m-%d %H:%M"),
+                local_datetime(registration.created_at, course.timezone, "yyyy-MM-dd HH:mm"),
             )
         )
     return table_response(fmt, f"enrolments-{course.id}", header, table)

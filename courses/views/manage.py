@@ -50,7 +50,7 @@ def edit_programme(programme_id: int):
     programme = db.get_or_404(Programme, programme_id)
     form = ProgrammeForm(obj=programme)
     if form.validate_on_submit():
-        services.save_programme(programme, form.title.data, form.description.data or "")
+        services.save_programme(programme.id, form.title.data, form.description.data or "")
         flash(_("Programme saved."))
         return redirect(url_for("courses.manage_programmes"))
     return render_template("courses/edit_programme.html", programme=programme, form=form)
@@ -112,7 +112,7 @@ def edit_course(course_id: int):
     course = db.get_or_404(Course, course_id)
     form = _course_form(course)
     if form.validate_on_submit():
-        services.save_course(course, _course_data(form, course.timezone))
+        services.save_course(course.id, _course_data(form, course.timezone))
         flash(_("Course saved."))
         return redirect(url_for("courses.course_page", course_id=course.id))
     return render_template("courses/edit_course.html", form=form, course=course)
@@ -164,6 +164,6 @@ def delete_session(session_id: int):
     session = db.get_or_404(Session, session_id)
     course_id = session.event_id
     if ConfirmForm().validate_on_submit():
-        services.delete_session(session)
+        services.delete_session(session.id)
         flash(_("Session deleted."))
     return redirect(url_for("courses.manage_sessions", course_id=course_id))

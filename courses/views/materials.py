@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from courses import services as course_services
 from courses.forms import (
     CompletionRulesForm,
     MaterialForm,
@@ -73,7 +74,6 @@ def _closed_redirect(course, state):
 @login_required
 def materials(course_id: int):
     course, registration, staff = _learner(course_id)
-    # Completion first: recording a completion commits, which would expire the outline.
     state = completion.completion_state(registration) if registration else None
     outline = learning.outline(course, registration, staff=staff and registration is None)
     return render_template(
@@ -332,8 +332,7 @@ def move_material(material_id: int, direction: str):
 def toggle_material(material_id: int):
     material = _staff_material(material_id)
     if ConfirmForm().validate_on_submit():
-        material.hidden = not material.hidden
-        db.session.commit()
+        learning.toggle_material(material.id)
     return _back_to(material.module.course_id)
 
 
@@ -355,7 +354,6 @@ def delete_material(material_id: int):
 @login_required
 def progress(course_id: int):
     course = staff_course(course_id)
-    # Completion first: recording a completion commits, which would expire the grid.
     states = completion.completion_states(course)
     grid = learning.progress_grid(course)
     return render_template(
@@ -372,7 +370,6 @@ def progress(course_id: int):
 @login_required
 def export_progress(course_id: int, fmt: str):
     course = staff_course(course_id)
-    # Completion first: recording a completion commits, which would expire the grid.
     states = completion.completion_states(course)
     grid = learning.progress_grid(course)
     labels = {
@@ -395,7 +392,7 @@ def export_progress(course_id: int, fmt: str):
                 registration.email,
                 grid.percent(registration),
                 state.attendance_rate,
-                state.completed_at.strftime("%Y-%m-%d") if state.completed_at else "",
+                local_datetime(state.completed_at, course.timezone, "yyyy-MM-dd"),
                 state.summary,
                 *[labels[grid.cell(registration, m)] for m in grid.materials],
             ]
@@ -409,8 +406,10 @@ def completion_rules(course_id: int):
     course = db.get_or_404(Course, course_id)
     form = CompletionRulesForm()
     if form.validate_on_submit():
-        form.populate_obj(course)
-        db.session.commit()
+        rules = ("min_attendance_rate", "requires_materials", "requires_tasks", "requires_signoff")
+        course_services.save_course_rules(
+            course.id, {name: getattr(form, name).data for name in rules}
+        )
         flash(_("Completion rules saved."))
     else:
         flash(_("Check the completion rules: the attendance rate is 0 to 100."), "danger")
