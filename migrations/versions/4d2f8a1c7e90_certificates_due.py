@@ -1,7 +1,7 @@
 """certificates_due: certificates earned and not issued yet (issued after commit)
 
 Revision ID: 4d2f8a1c7e90
-Revises: 9b7c4e1d2a60
+Revises: e7a3c1f05b42
 Create Date: 2026-12-03 13:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4d2f8a1c7e90'
-down_revision = '9b7c4e1d2a60'
+down_revision = 'e7a3c1f05b42'
 branch_labels = None
 depends_on = None
 
