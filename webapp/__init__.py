@@ -48,13 +48,9 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
         if db.engine.dialect.name == "sqlite":
             _tune_sqlite(db.engine)
 
-    from webapp import filters, views
-    from webapp.models import User
+    from webapp import filters, services, views
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user and user.is_active else None
+    login_manager.user_loader(services.user_for_session)
 
     login_manager.login_view = "webapp.login"
     login_manager.login_message_category = "info"

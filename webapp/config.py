@@ -55,7 +55,13 @@ def load_config(instance_path: Path) -> dict:
         "TROPA_SELF_CHECKIN_OPENS_MINUTES": int(
             os.environ.get("TROPA_SELF_CHECKIN_OPENS_MINUTES", "15")
         ),
+        # Wrong passwords only (a successful sign-in uses none): per account strictly, per
+        # address generously (a class signs in at once behind one Wi-Fi). The first also
+        # limits password-reset requests per address.
         "TROPA_LOGIN_RATE_LIMIT": os.environ.get("TROPA_LOGIN_RATE_LIMIT", "10 per minute"),
+        "TROPA_LOGIN_ADDRESS_RATE_LIMIT": os.environ.get(
+            "TROPA_LOGIN_ADDRESS_RATE_LIMIT", "100 per minute"
+        ),
         # Per staff member: 8 scanners on one account at a scan a second each, plus a
         # phone's backlog of offline scans sent at once, stay well below it.
         # counts only unknown codes: slows down guessing, never a real lookup
