@@ -42,6 +42,7 @@ from webapp.forms import (
 from webapp.mail import send_mail
 from webapp.models import Role, User
 from webapp.permissions import roles_required
+from webapp.urls import absolute_url_for
 
 bp = Blueprint("webapp", __name__)
 
@@ -143,7 +144,7 @@ def password_reset_request():
     if form.validate_on_submit():
         user = services.find_user(form.email.data)
         if user and user.is_active:
-            link = current_app.config["TROPA_BASE_URL"] + url_for(
+            link = absolute_url_for(
                 "webapp.password_reset", token=services.password_reset_token(user)
             )
             send_mail(
@@ -237,9 +238,7 @@ def _profile_page(form: ProfileForm, token_form: ApiTokenForm | None = None, new
 
 
 def _calendar_feed_url(token: str) -> str:
-    return current_app.config["TROPA_BASE_URL"] + url_for(
-        "events.personal_calendar", feed_token=token
-    )
+    return absolute_url_for("events.personal_calendar", feed_token=token)
 
 
 @bp.route("/profile/calendar/reset", methods=["POST"])
