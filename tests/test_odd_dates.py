@@ -66,3 +66,12 @@ def test_date_pickers_offer_only_the_allowed_years(client, organiser):
     page = client.get("/manage/events/new").get_data(as_text=True)
 
     assert 'min="2000-01-01T00:00"' in page and 'max="2100-12-31T23:59"' in page
+
+
+def test_a_nul_character_is_refused_with_a_message(client, organiser):
+    response = client.post("/manage/events/new", data=event_form(title="Форум\x00"))
+
+    assert response.status_code == 400
+    assert "cannot be saved (NUL)" in response.get_data(as_text=True)
+    assert db.session.scalars(select(Event)).first() is None
+    assert client.get("/courses/?q=a%00b").status_code == 400

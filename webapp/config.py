@@ -55,6 +55,12 @@ def load_config(instance_path: Path) -> dict:
             os.environ.get("TROPA_HOST"), os.environ.get("TROPA_PORT")
         ),
         # the issuer printed on certificates and named in their signed credentials
+        # Sites allowed to read the public API from a browser ("*": any; comma-separated).
+        "TROPA_CORS_ORIGINS": [
+            origin.strip().rstrip("/")
+            for origin in os.environ.get("TROPA_CORS_ORIGINS", "*").split(",")
+            if origin.strip()
+        ],
         "TROPA_CENTRE_NAME": os.environ.get(
             "TROPA_CENTRE_NAME", "Центр поддержки социальных проектов Новгородской области"
         ),

@@ -397,6 +397,19 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+@bp.before_app_request
+def refuse_nul_characters():
+    """A NUL character has no use in any field and PostgreSQL cannot store it in text: the
+    request is refused with a message instead of failing on save."""
+    fields = [*request.args.lists(), *request.form.lists()]
+    if any("\x00" in value for _name, values in fields for value in values):
+        message = _("The form contains a character that cannot be saved (NUL). Remove it.")
+        if _wants_json():
+            return jsonify(status="error", reason="bad_character", message=message), 400
+        return render_template("errors/generic.html", message=message), 400
+    return None
+
+
 @bp.app_errorhandler(HTTPException)
 def http_error(error: HTTPException):
     if _wants_json():
