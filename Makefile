@@ -22,11 +22,12 @@ translations: install
 	$(BIN)/pybabel -q compile -d webapp/translations
 
 # The mail worker runs beside the server (without SMTP it writes instance/mail/*.eml) and
-# stops with it.
+# stops with it. Both learn the address (TROPA_HOST, TROPA_PORT): links made outside a
+# request name it when TROPA_BASE_URL is not set (webapp.urls).
 run: translations
 	$(BIN)/tropa db upgrade
 	$(BIN)/tropa demo-data
-	bash -c 'trap "kill 0" EXIT; $(BIN)/tropa worker & $(BIN)/tropa run --host $(HOST) --port $(PORT)'
+	TROPA_HOST=$(HOST) TROPA_PORT=$(PORT) bash -c 'trap "kill 0" EXIT; $(BIN)/tropa worker & $(BIN)/tropa run --host $(HOST) --port $(PORT)'
 
 test: translations
 	bash scripts/test-all.sh

@@ -134,7 +134,7 @@ def main() -> None:
             course_id, organiser_id = build(options.participants, options.materials)
         client = bench.app.test_client()
         with client.session_transaction() as cookie:
-            cookie["_user_id"] = str(organiser_id)
+            cookie["_user_id"] = f"{organiser_id}:1"  # User.get_id()
             cookie["_fresh"] = True
         with bench.app.app_context():
             lines = [

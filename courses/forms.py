@@ -5,8 +5,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -33,6 +31,7 @@ from events.models import (
     RegistrationStatus,
     Visibility,
 )
+from webapp.forms import BoundedDateTimeField, WholeNumberField
 
 
 class CatalogueForm(FlaskForm):
@@ -80,16 +79,16 @@ class CourseForm(FlaskForm):
         _l("Online link"),
         validators=[Optional(), URL(message=_l("Give a full link, https://…")), Length(max=500)],
     )
-    academic_hours = IntegerField(
+    academic_hours = WholeNumberField(
         _l("Academic hours"), default=0, validators=[Optional(), NumberRange(min=0, max=2000)]
     )
-    capacity = IntegerField(
+    capacity = WholeNumberField(
         _l("Places (empty: no limit)"), validators=[Optional(), NumberRange(min=1, max=100000)]
     )
-    registration_opens_at = DateTimeLocalField(
+    registration_opens_at = BoundedDateTimeField(
         _l("Enrolment opens"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
-    registration_closes_at = DateTimeLocalField(
+    registration_closes_at = BoundedDateTimeField(
         _l("Enrolment closes"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
     visibility = SelectField(
@@ -126,7 +125,7 @@ class StatusForm(FlaskForm):
 
 class ModuleForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    opens_at = DateTimeLocalField(
+    opens_at = BoundedDateTimeField(
         _l("Opens on (empty: at once)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
     opens_after_previous = BooleanField(_l("Opens when the previous module is complete"))
@@ -148,7 +147,7 @@ class MaterialForm(FlaskForm):
         _l("Complete when"), choices=[(k.value, v) for k, v in COMPLETION_RULE_LABELS.items()]
     )
     required = BooleanField(_l("Required for completing the course"), default=True)
-    opens_at = DateTimeLocalField(
+    opens_at = BoundedDateTimeField(
         _l("Opens on (empty: at once)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
     opens_after_previous = BooleanField(_l("Opens when the previous material is complete"))
@@ -180,7 +179,7 @@ class ReviewForm(FlaskForm):
 
 
 class CompletionRulesForm(FlaskForm):
-    min_attendance_rate = IntegerField(
+    min_attendance_rate = WholeNumberField(
         _l("Minimum attendance of past sessions, % (empty: not checked)"),
         validators=[Optional(), NumberRange(min=0, max=100)],
     )
@@ -195,7 +194,7 @@ class CompletionRulesForm(FlaskForm):
 class MarkAttendanceForm(FlaskForm):
     """One button of the register: a participant's status at the session."""
 
-    registration_id = IntegerField(validators=[DataRequired()])
+    registration_id = WholeNumberField(validators=[DataRequired()])
     status = SelectField(
         choices=[(s.value, ATTENDANCE_STATUS_LABELS[s]) for s in AttendanceStatus],
         validators=[DataRequired()],
@@ -203,11 +202,11 @@ class MarkAttendanceForm(FlaskForm):
 
 
 class AttendanceSettingsForm(FlaskForm):
-    attendance_threshold = IntegerField(
+    attendance_threshold = WholeNumberField(
         _l("Flag participants below this attendance, %"),
         validators=[DataRequired(), NumberRange(min=1, max=100)],
     )
-    code_step_seconds = IntegerField(
+    code_step_seconds = WholeNumberField(
         _l("The self-check-in code changes every (seconds)"),
         validators=[DataRequired(), NumberRange(min=5, max=300)],
     )

@@ -5,7 +5,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     SelectField,
     StringField,
     TextAreaField,
@@ -14,7 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from courses.models import DIRECTION_LABELS, LEVEL_SHORT_LABELS
 from projects.models import LEVELS, MilestoneStatus
-from webapp.forms import municipality_choices
+from webapp.forms import BoundedDateField, municipality_choices
 
 
 def level_choices():
@@ -40,7 +39,7 @@ class ProjectForm(FlaskForm):
     target_group = StringField(_l("Target group"), validators=[Optional(), Length(max=300)])
     municipality = SelectField(_l("Municipality"), validators=[Optional()])
     description = TextAreaField(_l("Short description"), validators=[Optional(), Length(max=5000)])
-    started_on = DateField(_l("Started on"), validators=[DataRequired()])
+    started_on = BoundedDateField(_l("Started on"), validators=[DataRequired()])
     member_emails = TextAreaField(
         _l("Team members' e-mails, one a line (you lead the project)"),
         validators=[Optional(), Length(max=5000)],
@@ -84,16 +83,16 @@ class StepForm(StepEditForm):
 class MilestoneForm(FlaskForm):
     title = StringField(_l("Milestone"), validators=[DataRequired(), Length(max=300)])
     level = SelectField(_l("Level"), coerce=int, choices=level_choices())
-    due_on = DateField(_l("Due on"), validators=[DataRequired()])
+    due_on = BoundedDateField(_l("Due on"), validators=[DataRequired()])
     status = SelectField(
         _l("Status"), choices=[(s.value, s.label) for s in MilestoneStatus], default="planned"
     )
-    done_on = DateField(_l("Done on (empty: today)"), validators=[Optional()])
+    done_on = BoundedDateField(_l("Done on (empty: today)"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
 
 
 class ConsultationForm(FlaskForm):
-    held_on = DateField(_l("Date"), validators=[DataRequired()])
+    held_on = BoundedDateField(_l("Date"), validators=[DataRequired()])
     expert_id = SelectField(_l("Expert"), coerce=_optional_id)
     topic = StringField(_l("Topic"), validators=[DataRequired(), Length(max=300)])
     level = SelectField(_l("Level"), coerce=int, choices=level_choices())

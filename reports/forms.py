@@ -1,23 +1,14 @@
 """The dashboard's filters and the targets form."""
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField
+from wtforms import SelectField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from reports.models import Indicator
-from webapp.forms import municipality_choices
+from webapp.forms import BoundedDateField, WholeNumberField, municipality_choices
 
 MAX_TARGET = 1_000_000
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
-DATE_LIMITS = {"min": FIRST_DAY.isoformat(), "max": LAST_DAY.isoformat()}
-
-
-def within_limits(_form, field):
-    if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
-        raise ValidationError(_l("Choose a date from 2000 to 2100."))
 
 
 class ReportFilterForm(FlaskForm):
@@ -26,8 +17,8 @@ class ReportFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField(_l("From"), validators=[Optional(), within_limits], render_kw=DATE_LIMITS)
-    date_to = DateField(_l("Until"), validators=[Optional(), within_limits], render_kw=DATE_LIMITS)
+    date_from = BoundedDateField(_l("From"), validators=[Optional()])
+    date_to = BoundedDateField(_l("Until"), validators=[Optional()])
     programme = SelectField(_l("Programme"), validators=[Optional()])
     municipality = SelectField(_l("Municipality"), validators=[Optional()])
 
@@ -58,7 +49,7 @@ def targets_form(programmes, current: dict) -> FlaskForm:
             setattr(
                 TargetsForm,
                 target_field_name(programme.id, indicator),
-                IntegerField(
+                WholeNumberField(
                     indicator.label,
                     validators=[
                         Optional(),

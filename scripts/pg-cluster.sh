@@ -5,13 +5,22 @@ PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 PG_PORT=${PG_PORT:-25432}
 PG_DATA=""
 
+# PostgreSQL's commands as `postgres` when we are root, run from / : our working directory
+# (the checkout) may be a folder `postgres` cannot enter (a 0700 mktemp -d, /root/...), and
+# they refuse to start there ("could not change directory ... Permission denied").
+_as_postgres() {
+  if [[ $(id -u) == 0 ]]; then
+    (cd / && runuser -u postgres -- "$@")
+  else
+    (cd / && "$@")
+  fi
+}
+
 pg_cluster_start() {
   PG_DATA=$(mktemp -d /tmp/tropa-pg.XXXXXX)
   chown postgres:postgres "$PG_DATA"
-  local as_postgres=()
-  [[ $(id -u) == 0 ]] && as_postgres=(runuser -u postgres --)
-  "${as_postgres[@]}" "$PG_BIN/initdb" -D "$PG_DATA/data" -U tropa --auth=trust -E UTF8 >/dev/null
-  "${as_postgres[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA/data" -l "$PG_DATA/log" -w -o \
+  _as_postgres "$PG_BIN/initdb" -D "$PG_DATA/data" -U tropa --auth=trust -E UTF8 >/dev/null
+  _as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA/data" -l "$PG_DATA/log" -w -o \
     "-p $PG_PORT -k $PG_DATA -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null \
     || { cat "$PG_DATA/log" >&2; echo "PostgreSQL did not start on port $PG_PORT" >&2; return 1; }
   "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" \
@@ -23,8 +32,6 @@ pg_cluster_start() {
 
 pg_cluster_stop() {
   [[ -n $PG_DATA ]] || return 0
-  local as_postgres=()
-  [[ $(id -u) == 0 ]] && as_postgres=(runuser -u postgres --)
-  "${as_postgres[@]}" "$PG_BIN/pg_ctl" -D "$PG_DATA/data" -m fast stop >/dev/null || true
+  _as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA/data" -m fast stop >/dev/null || true
   rm -rf "$PG_DATA"
 }

@@ -14,7 +14,7 @@ from itsdangerous.timed import TimestampSigner
 from sqlalchemy import func, select, text
 from werkzeug.security import check_password_hash
 
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, login, make_user
 from tests.mail_support import CollectingHandler, free_port, smtp_server, use_smtp
 from webapp import outbox, services
 from webapp.extensions import db
@@ -214,8 +214,9 @@ def test_logout_needs_a_post(client, users):
 
 @pytest.fixture
 def limited_client(make_app):
-    """A client of an app with the login limit on, at 3 attempts a minute."""
-    limited = make_app({"RATELIMIT_ENABLED": True, "TROPA_LOGIN_RATE_LIMIT": "3 per minute"})
+    """A client of an app with the login limits on, as configured by default: 10 wrong
+    passwords a minute per account, 100 per address."""
+    limited = make_app({"RATELIMIT_ENABLED": True})
     client = limited.test_client()
     client.get("/lang/en")
     return client
@@ -237,33 +238,60 @@ def assert_too_many_attempts(response) -> None:
     assert int(response.headers["Retry-After"]) > 0
 
 
-def test_the_fourth_failed_login_from_one_address_is_refused(limited_client, users):
-    for _attempt in range(3):
-        response = failed_login(limited_client, "anna@example.org")
-        assert "Wrong e-mail or password." in response.get_data(as_text=True)
+def test_a_whole_class_signs_in_from_one_address(limited_client, users):
+    """40 people behind one Wi-Fi sign in within a minute: successful sign-ins use no budget."""
+    people = [make_user(f"student{number}@example.org") for number in range(40)]
 
+    for person in people:
+        response = limited_client.post(
+            "/login",
+            data={"email": person.email, "password": PASSWORD},
+            environ_base={"REMOTE_ADDR": "10.1.1.1"},
+        )
+        assert response.status_code == 302, person.email
+        limited_client.post("/logout", environ_base={"REMOTE_ADDR": "10.1.1.1"})
+
+
+def test_wrong_passwords_for_one_account_are_refused_after_ten(limited_client, users):
+    answers = [failed_login(limited_client, "anna@example.org").status_code for _ in range(30)]
+
+    assert answers == [200] * 10 + [429] * 20
     assert_too_many_attempts(failed_login(limited_client, "anna@example.org"))
     # Even the right password waits now, so guessing cannot go on.
     right = limited_client.post("/login", data={"email": "anna@example.org", "password": PASSWORD})
     assert right.status_code == 429
+    # Others behind the same address still sign in.
+    other = limited_client.post("/login", data={"email": "org@example.org", "password": PASSWORD})
+    assert other.status_code == 302
 
 
-def test_one_address_is_limited_across_accounts(limited_client, users):
+def test_one_address_is_limited_across_accounts(make_app, users):
+    client = make_app(
+        {"RATELIMIT_ENABLED": True, "TROPA_LOGIN_ADDRESS_RATE_LIMIT": "4 per minute"}
+    ).test_client()
+    client.get("/lang/en")
     for account in ("anna@example.org", "trainer@example.org", "org@example.org"):
-        assert failed_login(limited_client, account).status_code == 200
+        assert failed_login(client, account).status_code == 200
+        right = client.post("/login", data={"email": "admin@example.org", "password": PASSWORD})
+        assert right.status_code == 302  # not counted
+        client.post("/logout")
+    assert failed_login(client, "nobody@example.org").status_code == 200
 
-    assert_too_many_attempts(failed_login(limited_client, "admin@example.org"))
+    assert_too_many_attempts(failed_login(client, "admin@example.org"))
 
 
-def test_one_account_is_limited_across_addresses(limited_client, users):
+def test_one_account_is_limited_across_addresses(make_app, users):
+    client = make_app({"RATELIMIT_ENABLED": True, "TROPA_LOGIN_RATE_LIMIT": "3 per minute"})
+    client = client.test_client()
+    client.get("/lang/en")
     for number in range(1, 4):
-        response = failed_login(limited_client, "anna@example.org", f"10.0.0.{number}")
+        response = failed_login(client, "anna@example.org", f"10.0.0.{number}")
         assert response.status_code == 200
 
     # A fourth address, first attempt of its own: the account's count refuses it.
-    assert_too_many_attempts(failed_login(limited_client, "ANNA@example.org", "10.0.0.4"))
+    assert_too_many_attempts(failed_login(client, "ANNA@example.org", "10.0.0.4"))
     # Another account from another fresh address is not affected.
-    other = failed_login(limited_client, "trainer@example.org", "10.0.0.5")
+    other = failed_login(client, "trainer@example.org", "10.0.0.5")
     assert "Wrong e-mail or password." in other.get_data(as_text=True)
 
 

@@ -268,6 +268,8 @@ def login_with_csrf(client, user) -> None:
         {"secret": "x", "event_id": 1, "scanned_at": "yesterday"},
         {"secret": "x", "event_id": 1, "scanned_at": "2026-05-14T10:05:00"},  # no zone
         {"secret": "x", "event_id": 1, "scanned_at": 1715680000},
+        {"secret": "x", "event_id": 1, "scanned_at": "0001-01-01T00:00:00+05:00"},
+        {"secret": "x", "event_id": 1, "scanned_at": "9999-12-31T23:59:59-05:00"},
     ],
 )
 def test_a_malformed_body_is_400_with_a_reason(client, forum, organiser_token, body):

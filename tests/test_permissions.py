@@ -195,6 +195,7 @@ PERMISSIONS_TABLE = {
     "webapp.create_api_token":        (LOGIN, 403,         200,         200,         200),
     "webapp.revoke_api_token":        (LOGIN, "/profile",  "/profile",  "/profile",  "/profile"),
     "webapp.reset_calendar_feed":     (LOGIN, "/profile",  "/profile",  "/profile",  "/profile"),
+    "webapp.sign_out_other_devices":  (LOGIN, "/profile",  "/profile",  "/profile",  "/profile"),
     # issuing certificates: organisers, and a course's own trainers for the course; the
     # world's event does not issue certificates, its course does (the participant has one);
     # empty POSTs: the participant has not completed the course, the event issues none
@@ -311,7 +312,7 @@ def sign_in(client, user: User | None) -> None:
     """Put the user in the session cookie (what /login does, without the slow hash check)."""
     if user is not None:
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
 
 

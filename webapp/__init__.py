@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, has_request_context, session
 from flask_login import current_user
 from sqlalchemy import event
 
@@ -48,13 +48,9 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
         if db.engine.dialect.name == "sqlite":
             _tune_sqlite(db.engine)
 
-    from webapp import filters, views
-    from webapp.models import User
+    from webapp import filters, headers, services, views
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user and user.is_active else None
+    login_manager.user_loader(services.user_for_session)
 
     login_manager.login_view = "webapp.login"
     login_manager.login_message_category = "info"
@@ -77,14 +73,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     for package in (events, courses, certificates, projects, reports):
         package.init_app(app)
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "public, max-age=86400")
-        return response
+    headers.init_app(app)
 
     return app
 

@@ -5,16 +5,33 @@
 `tropa worker` (runs on) and `tropa send-due` (once, for cron).
 """
 
+import os
+
 import click
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, run_command, with_appcontext
 
 from webapp import create_app, outbox, services, signals
 from webapp.models import Role
+from webapp.urls import BaseUrlRequired, check_listen_address
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app())
 def main():
     """Tropa: courses, events, attendance and certificates."""
+
+
+@main.command("run", params=list(run_command.params), help=run_command.help)
+@click.pass_context
+def run(ctx: click.Context, **options):
+    """Flask's `run`, refusing an address beyond loopback without TROPA_BASE_URL."""
+    try:
+        check_listen_address(options["host"], os.environ.get("TROPA_BASE_URL"))
+    except BaseUrlRequired as refusal:
+        raise click.UsageError(str(refusal)) from None
+    # Links made outside a request (webapp.urls) name the address we listen on.
+    os.environ.setdefault("TROPA_HOST", options["host"])
+    os.environ.setdefault("TROPA_PORT", str(options["port"]))
+    ctx.invoke(run_command, **options)
 
 
 @main.command("create-user")

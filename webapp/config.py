@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from webapp.urls import fallback_base_url
+
 
 def _secret_key(instance_path: Path) -> str:
     """The key from the environment, else one generated once into instance/ (never committed).
@@ -36,13 +38,29 @@ def load_config(instance_path: Path) -> dict:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     max_upload_mb = int(os.environ.get("TROPA_MAX_UPLOAD_MB", "50"))
+    base_url = os.environ.get("TROPA_BASE_URL", "").strip().rstrip("/")
+    # Cookies only over HTTPS when the public address is HTTPS (or when told to).
+    secure_cookies = _flag("TROPA_SECURE_COOKIES", base_url.startswith("https://"))
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "TROPA_TIMEZONE": os.environ.get("TROPA_TIMEZONE", "Europe/Moscow"),
-        "TROPA_BASE_URL": os.environ.get("TROPA_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # The public address for links in mail, QR codes, calendars and certificates
+        # (webapp.urls); empty: the request's own address. Required beyond loopback.
+        "TROPA_BASE_URL": base_url,
+        # Links made outside a request (the mail worker, the CLI) without TROPA_BASE_URL:
+        # the address the server listens on (make run, tropa run and gunicorn.conf.py set it).
+        "TROPA_FALLBACK_BASE_URL": fallback_base_url(
+            os.environ.get("TROPA_HOST"), os.environ.get("TROPA_PORT")
+        ),
         # the issuer printed on certificates and named in their signed credentials
+        # Sites allowed to read the public API from a browser ("*": any; comma-separated).
+        "TROPA_CORS_ORIGINS": [
+            origin.strip().rstrip("/")
+            for origin in os.environ.get("TROPA_CORS_ORIGINS", "*").split(",")
+            if origin.strip()
+        ],
         "TROPA_CENTRE_NAME": os.environ.get(
             "TROPA_CENTRE_NAME", "Центр поддержки социальных проектов Новгородской области"
         ),
@@ -55,7 +73,13 @@ def load_config(instance_path: Path) -> dict:
         "TROPA_SELF_CHECKIN_OPENS_MINUTES": int(
             os.environ.get("TROPA_SELF_CHECKIN_OPENS_MINUTES", "15")
         ),
+        # Wrong passwords only (a successful sign-in uses none): per account strictly, per
+        # address generously (a class signs in at once behind one Wi-Fi). The first also
+        # limits password-reset requests per address.
         "TROPA_LOGIN_RATE_LIMIT": os.environ.get("TROPA_LOGIN_RATE_LIMIT", "10 per minute"),
+        "TROPA_LOGIN_ADDRESS_RATE_LIMIT": os.environ.get(
+            "TROPA_LOGIN_ADDRESS_RATE_LIMIT", "100 per minute"
+        ),
         # Per staff member: 8 scanners on one account at a scan a second each, plus a
         # phone's backlog of offline scans sent at once, stay well below it.
         # counts only unknown codes: slows down guessing, never a real lookup
@@ -88,8 +112,10 @@ def load_config(instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _flag("TROPA_SECURE_COOKIES", False),
+        "SESSION_COOKIE_SECURE": secure_cookies,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
         # Course materials and task answers (webapp.storage): outside the static folder.
         "TROPA_FILES_DIR": os.environ.get("TROPA_FILES_DIR", str(instance_path / "files")),
         "TROPA_MAX_UPLOAD_MB": max_upload_mb,

@@ -9,6 +9,8 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from webapp.urls import absolute_url
+
 _markdown = MarkdownIt("commonmark", {"linkify": False}).enable("table")
 
 ALLOWED_TAGS = {
@@ -64,4 +66,4 @@ def register(app) -> None:
         time=local_time,
         number=format_decimal,
     )
-    app.jinja_env.globals.update(get_locale=get_locale)
+    app.jinja_env.globals.update(get_locale=get_locale, absolute_url=absolute_url)

@@ -1,11 +1,17 @@
-"""Account, profile and admin forms (CSRF on every one via Flask-WTF)."""
+"""Account, profile and admin forms (CSRF on every one via Flask-WTF), and the date fields
+every package's forms use."""
+
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
+    DateTimeLocalField,
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -19,6 +25,66 @@ from webapp.models import MUNICIPALITIES, ORGANISATION_TYPE_LABELS, OTHER_REGION
 from webapp.services import inn_error
 
 MIN_PASSWORD = 8
+
+# Every date a form takes lies in these years: year 1 or 9999 would overflow when moved
+# between time zones (a 500), and no course or report of the centre is outside them.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def within_years(_form, field) -> None:
+    value = field.data
+    day = value.date() if isinstance(value, datetime) else value
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(
+            _l(
+                "Choose a date from %(first)d to %(last)d.",
+                first=FIRST_DAY.year,
+                last=LAST_DAY.year,
+            )
+        )
+
+
+def _with_limits(kwargs: dict, first: str, last: str) -> dict:
+    """The browser's date picker offers only the allowed years (min and max)."""
+    kwargs["render_kw"] = {"min": first, "max": last, **(kwargs.get("render_kw") or {})}
+    return kwargs
+
+
+class WholeNumberField(IntegerField):
+    """An integer of at most 15 digits: a longer one is "not a valid integer" (wtforms'
+    NumberRange would fail with OverflowError comparing it). Use it for every number field."""
+
+    MAX_DIGITS = 15
+
+    def process_formdata(self, valuelist):
+        if valuelist and len(str(valuelist[0]).strip().lstrip("+-")) > self.MAX_DIGITS:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
+        super().process_formdata(valuelist)
+
+
+class BoundedDateField(DateField):
+    """A date from 2000 to 2100 (a form error otherwise). Use it for every date field."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        limits = (FIRST_DAY.isoformat(), LAST_DAY.isoformat())
+        super().__init__(
+            label, [*(validators or []), within_years], **_with_limits(kwargs, *limits)
+        )
+
+
+class BoundedDateTimeField(DateTimeLocalField):
+    """A date and time (the browser's datetime-local) from 2000 to 2100. Use it for every
+    date-and-time field."""
+
+    def __init__(self, label=None, validators=None, format="%Y-%m-%dT%H:%M", **kwargs):  # noqa: A002
+        limits = (f"{FIRST_DAY.isoformat()}T00:00", f"{LAST_DAY.isoformat()}T23:59")
+        super().__init__(
+            label,
+            [*(validators or []), within_years],
+            format=format,
+            **_with_limits(kwargs, *limits),
+        )
 
 
 def _strip(value):

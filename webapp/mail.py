@@ -19,6 +19,7 @@ from jinja2 import TemplateNotFound
 from webapp.extensions import db
 from webapp.models import OutboxMessage
 from webapp.types import utcnow
+from webapp.urls import base_url
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def build_message(
         message["From"] = config["MAIL_SENDER"]
         message["To"] = to
         message["Message-ID"] = make_msgid(domain="tropa.local")
-        context.setdefault("base_url", config["TROPA_BASE_URL"])
+        context.setdefault("base_url", base_url())
         message.set_content(render_template(f"{template}.txt", **context))
         try:
             html = render_template(f"{template}.html", **context)

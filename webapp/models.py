@@ -138,6 +138,10 @@ class User(UserMixin, db.Model):
     calendar_token: Mapped[str | None] = mapped_column(
         String(40), unique=True, index=True, default=random_secret
     )
+    # Part of the id kept in session and remember-me cookies (get_id): raising it (password
+    # change or reset, signing out, "sign out on other devices") ends every cookie issued
+    # before, copies included.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -162,6 +166,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.deleted_at is None
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session and the remember-me cookie."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def profile_complete(self) -> bool:

@@ -151,9 +151,31 @@ _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
 
 
 def change_password(user: User, new_password: str) -> None:
-    password_hash = hash_password(new_password)
+    """The new password ends every session and remember-me cookie opened with the old one."""
+    password_hash = hash_password(new_password)  # slow: before the unit, not inside its lock
     with unit_of_work():
         user.password_hash = password_hash
+        user.session_version += 1
+
+
+def end_sessions(user: User) -> None:
+    """Sign the account out everywhere: every session and remember-me cookie issued so far
+    (copies included) stops working; the caller signs the current browser in again if it
+    should stay."""
+    with unit_of_work():
+        user.session_version += 1
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The active user a session or remember-me cookie names (User.get_id: "id:version"),
+    while that version is the account's current one."""
+    user_key, _, version = session_id.partition(":")
+    if not (user_key.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_key))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
 
 
 def create_or_update_user(email: str, *, name: str, password: str, roles: Iterable[str]) -> User:

@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -39,6 +40,7 @@ from webapp.forms import (
 )
 from webapp.models import Role, User
 from webapp.permissions import roles_required
+from webapp.urls import absolute_url_for
 
 bp = Blueprint("webapp", __name__)
 
@@ -56,8 +58,25 @@ def _login_rate_limit() -> str:
     return current_app.config["TROPA_LOGIN_RATE_LIMIT"]
 
 
+def _login_address_rate_limit() -> str:
+    return current_app.config["TROPA_LOGIN_ADDRESS_RATE_LIMIT"]
+
+
 def _login_account_key() -> str:
     return "login:" + services.normalise_email(request.form.get("email", ""))
+
+
+def _login_failed(_response) -> bool:
+    """Only wrong passwords use up the sign-in limits: a class behind one address signs in
+    at once, while guessing one account's password stops after a few tries."""
+    return g.get("login_failed", False)
+
+
+def _sign_in_again(user: User) -> None:
+    """Keep this browser signed in under the account's new session version (the remember-me
+    cookie, if it had one, is issued again with it)."""
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    login_user(user, remember=remembered)
 
 
 # --- accounts ----------------------------------------------------------------------------
@@ -86,8 +105,10 @@ def signup():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"], key_func=_login_account_key)
+@limiter.limit(_login_address_rate_limit, methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(
+    _login_rate_limit, methods=["POST"], key_func=_login_account_key, deduct_when=_login_failed
+)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(url_for("courses.my_learning")))
@@ -97,6 +118,7 @@ def login():
         if user:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(url_for("courses.my_learning")))
+        g.login_failed = True
         form.password.errors.append(_("Wrong e-mail or password."))
     return render_template("webapp/login.html", form=form)
 
@@ -104,6 +126,9 @@ def login():
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
     if request.method == "POST":
+        if current_user.is_authenticated:
+            # Ends the remember-me cookie too, wherever a copy of it is.
+            services.end_sessions(current_user._get_current_object())
         logout_user()
         flash(_("You have signed out."))
         return redirect(url_for("courses.index"))
@@ -117,7 +142,7 @@ def password_reset_request():
     if form.validate_on_submit():
         user = services.find_user(form.email.data)
         if user and user.is_active:
-            link = current_app.config["TROPA_BASE_URL"] + url_for(
+            link = absolute_url_for(
                 "webapp.password_reset", token=services.password_reset_token(user)
             )
             services.mail_password_reset(user, link)
@@ -147,8 +172,10 @@ def password_change():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if services.authenticate(current_user.email, form.current_password.data):
-            services.change_password(current_user, form.password.data)
-            flash(_("Your password has been changed."))
+            user = current_user._get_current_object()
+            services.change_password(user, form.password.data)
+            _sign_in_again(user)
+            flash(_("Your password has been changed. Other devices are signed out."))
             return redirect(url_for("webapp.profile"))
         form.current_password.errors.append(_("The current password is wrong."))
     return render_template("webapp/password_change.html", form=form)
@@ -196,6 +223,7 @@ def _profile_page(form: ProfileForm, token_form: ApiTokenForm | None = None, new
         new_token=new_token,
         feed_url=_calendar_feed_url(current_user.calendar_token),
         feed_reset_form=ConfirmForm(formdata=None),
+        sign_out_form=ConfirmForm(formdata=None),
     )
 
 
@@ -204,9 +232,7 @@ def _calendar_feed_url(token: str | None) -> str | None:
     one: a page that is only read never writes."""
     if not token:
         return None
-    return current_app.config["TROPA_BASE_URL"] + url_for(
-        "events.personal_calendar", feed_token=token
-    )
+    return absolute_url_for("events.personal_calendar", feed_token=token)
 
 
 @bp.route("/profile/calendar/reset", methods=["POST"])
@@ -236,6 +262,18 @@ def _saved_profile_form() -> ProfileForm:
     form = ProfileForm(formdata=None, obj=current_user)
     _show_organisation(form, current_user)
     return form
+
+
+@bp.route("/profile/sign-out-others", methods=["POST"])
+@login_required
+def sign_out_other_devices():
+    """Every other session and remember-me cookie of the account ends; this one stays."""
+    if ConfirmForm().validate_on_submit():
+        user = current_user._get_current_object()
+        services.end_sessions(user)
+        _sign_in_again(user)
+        flash(_("You are signed out on every other device."))
+    return redirect(url_for("webapp.profile", _anchor="sessions"))
 
 
 @bp.route("/profile/tokens", methods=["POST"])
@@ -357,6 +395,19 @@ def healthz():
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+@bp.before_app_request
+def refuse_nul_characters():
+    """A NUL character has no use in any field and PostgreSQL cannot store it in text: the
+    request is refused with a message instead of failing on save."""
+    fields = [*request.args.lists(), *request.form.lists()]
+    if any("\x00" in value for _name, values in fields for value in values):
+        message = _("The form contains a character that cannot be saved (NUL). Remove it.")
+        if _wants_json():
+            return jsonify(status="error", reason="bad_character", message=message), 400
+        return render_template("errors/generic.html", message=message), 400
+    return None
 
 
 @bp.app_errorhandler(HTTPException)

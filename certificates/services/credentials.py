@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from certificates.models import Certificate, TemplateKind
 from webapp.extensions import db
+from webapp.urls import absolute_url, base_url
 
 KEY_FILE = "credentials-ed25519.pem"
 ALGORITHM = "EdDSA"
@@ -47,7 +48,7 @@ def find_certificate(code: str) -> Certificate | None:
 
 def verify_url(code: str) -> str:
     """The public page a certificate's QR code and credential point to."""
-    return f"{current_app.config['TROPA_BASE_URL']}/verify/{code}"
+    return absolute_url(f"/verify/{code}")
 
 
 def signing_key() -> Ed25519PrivateKey:
@@ -94,7 +95,7 @@ def _b64url(data: bytes) -> str:
 
 def open_badge(certificate: Certificate) -> dict:
     """The certificate as an OpenBadgeCredential (Open Badges 3.0), from its snapshot."""
-    base = current_app.config["TROPA_BASE_URL"]
+    base = base_url()
     snapshot = certificate.snapshot
     issuer = snapshot.get("issuer") or current_app.config["TROPA_CENTRE_NAME"]
     is_course = certificate.kind == TemplateKind.COURSE

@@ -64,6 +64,7 @@ from webapp.outbox import Preview
 from webapp.services import random_secret
 from webapp.transactions import after_commit, in_unit_of_work, unit_of_work
 from webapp.types import utcnow
+from webapp.urls import absolute_url
 
 MAIL_TEMPLATE = "certificates/mail/issued"
 
@@ -467,7 +468,6 @@ def revoke(certificate_id: int, reason: str, by_user: User | None) -> Certificat
 
 def tell_issued(certificate: Certificate, reissued: bool = False) -> None:
     registration = certificate.registration
-    base_url = current_app.config["TROPA_BASE_URL"]
     send_mail(
         registration.user.email if registration.user else registration.email,
         _l("Your certificate: %(title)s", title=certificate.snapshot["title"]),
@@ -478,7 +478,7 @@ def tell_issued(certificate: Certificate, reissued: bool = False) -> None:
         snapshot=certificate.snapshot,
         reissued=reissued,
         # a user finds it under My certificates; a guest (no account) by the ticket's secret
-        my_certificates_url=f"{base_url}/my/certificates" if registration.user else None,
+        my_certificates_url=absolute_url("/my/certificates") if registration.user else None,
         pdf_url=None
         if registration.user
         else f"{ticket_url(registration.ticket_secret)}/certificate.pdf",

@@ -1,6 +1,6 @@
 """Public JSON for the centre's website: /api/v1/courses."""
 
-from flask import jsonify, url_for
+from flask import jsonify
 from flask_babel import gettext as _
 
 from courses import services
@@ -8,6 +8,7 @@ from courses.models import Course
 from courses.views import bp
 from events.models import Visibility
 from webapp.extensions import db
+from webapp.urls import absolute_url_for
 
 
 def _course_json(summary: services.CourseSummary, with_sessions: bool = False) -> dict:
@@ -15,7 +16,7 @@ def _course_json(summary: services.CourseSummary, with_sessions: bool = False) -
     data = {
         "id": course.id,
         "title": course.title,
-        "url": url_for("courses.course_page", course_id=course.id, _external=True),
+        "url": absolute_url_for("courses.course_page", course_id=course.id),
         "starts_at": summary.starts_at.isoformat() if summary.starts_at else None,
         "capacity": course.capacity,
         "confirmed": summary.counts.confirmed,

@@ -4,7 +4,7 @@ link to the ticket scanner), the projector's rotating code, the participant's se
 
 from datetime import datetime
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask import session as cookie
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,6 +20,7 @@ from webapp.export import table_response
 from webapp.extensions import db
 from webapp.forms import ConfirmForm
 from webapp.types import utcnow
+from webapp.urls import absolute_url_for
 
 PENDING_SCAN_KEY = "pending_self_scan"
 
@@ -96,8 +97,7 @@ def mark_rest_absent(session_id: int):
 
 def _code_json(session: Session) -> dict:
     shown = attendance.current_code(session)
-    path = url_for("courses.self_scan", session_id=session.id, code=shown.code)
-    url = current_app.config["TROPA_BASE_URL"] + path
+    url = absolute_url_for("courses.self_scan", session_id=session.id, code=shown.code)
     return {
         "url": url,
         "code": shown.code,

@@ -10,6 +10,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from events.services.checkin import NONCE_MAX_LENGTH
+from webapp.forms import FIRST_DAY, LAST_DAY
 
 MAX_ID = 2**31 - 1  # a PostgreSQL integer
 MAX_SCANNED_TEXT = 500  # a ticket URL with some room; a secret is 26 characters
@@ -74,7 +75,7 @@ def _optional_time(data: dict, name: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         moment = None
-    if moment is None or moment.tzinfo is None:
+    if moment is None or moment.tzinfo is None or not FIRST_DAY <= moment.date() <= LAST_DAY:
         raise BadRequestBody(
             _l(
                 "%(field)s must be an ISO 8601 time with its zone, as 2026-05-14T10:05:00Z.",

@@ -6,9 +6,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -26,7 +23,7 @@ from wtforms.validators import (
 )
 
 from events.models import QUESTION_KIND_LABELS, QuestionKind, Visibility
-from webapp.forms import CheckboxListField
+from webapp.forms import BoundedDateField, BoundedDateTimeField, CheckboxListField, WholeNumberField
 from webapp.timezones import timezone_choices
 
 _DATETIME = "%Y-%m-%dT%H:%M"
@@ -38,8 +35,8 @@ class EventForm(FlaskForm):
         _l("Description (Markdown)"), validators=[Optional(), Length(max=20000)]
     )
     # InputRequired, not DataRequired: a typed date that does not parse keeps its own message.
-    starts_at = DateTimeLocalField(_l("Starts"), format=_DATETIME, validators=[InputRequired()])
-    ends_at = DateTimeLocalField(_l("Ends"), format=_DATETIME, validators=[InputRequired()])
+    starts_at = BoundedDateTimeField(_l("Starts"), format=_DATETIME, validators=[InputRequired()])
+    ends_at = BoundedDateTimeField(_l("Ends"), format=_DATETIME, validators=[InputRequired()])
     timezone = SelectField(_l("Time zone"))
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=300)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
@@ -47,13 +44,13 @@ class EventForm(FlaskForm):
         _l("Online link"),
         validators=[Optional(), URL(message=_l("Give a full link, https://…")), Length(max=500)],
     )
-    capacity = IntegerField(
+    capacity = WholeNumberField(
         _l("Places (empty: no limit)"), validators=[Optional(), NumberRange(min=1, max=100000)]
     )
-    registration_opens_at = DateTimeLocalField(
+    registration_opens_at = BoundedDateTimeField(
         _l("Registration opens"), format=_DATETIME, validators=[Optional()]
     )
-    registration_closes_at = DateTimeLocalField(
+    registration_closes_at = BoundedDateTimeField(
         _l("Registration closes (empty: when the event ends)"),
         format=_DATETIME,
         validators=[Optional()],
@@ -93,7 +90,7 @@ class EventForm(FlaskForm):
 class SessionForm(FlaskForm):
     """A session on one day: a course's meeting, an item of an event's agenda."""
 
-    date = DateField(_l("Date"), validators=[DataRequired()])
+    date = BoundedDateField(_l("Date"), validators=[DataRequired()])
     starts = TimeField(_l("Starts"), validators=[DataRequired()])
     ends = TimeField(_l("Ends"), validators=[DataRequired()])
     room = StringField(_l("Room"), validators=[Optional(), Length(max=200)])

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 import icalendar
-from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
 
@@ -25,6 +24,7 @@ from webapp.extensions import db
 from webapp.models import User
 from webapp.services import random_secret
 from webapp.transactions import unit_of_work
+from webapp.urls import absolute_url, base_url
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,12 @@ class Feed:
 
 
 def host() -> str:
-    return urlsplit(current_app.config["TROPA_BASE_URL"]).hostname or "tropa.local"
+    return urlsplit(base_url()).hostname or "tropa.local"
 
 
 def event_url(event: Event) -> str:
     section = "courses" if event.kind == EventKind.COURSE else "events"
-    return f"{current_app.config['TROPA_BASE_URL']}/{section}/{event.id}"
+    return absolute_url(f"/{section}/{event.id}")
 
 
 def _event_details(event: Event) -> dict:

@@ -1,7 +1,7 @@
 """Tickets: finding one by its secret and its QR code (SVG, PNG, inside a one-page PDF);
 its calendar is events.services.calendars.ticket_calendar.
 
-The QR code holds the ticket's URL, TROPA_BASE_URL + /t/<secret>: short, it opens the
+The QR code holds the ticket's URL, webapp.urls.absolute_url("/t/<secret>"): short, it opens the
 ticket on any phone, and the door scanner takes the secret from it
 (events.services.checkin.secret_from_scan).
 """
@@ -11,7 +11,6 @@ from functools import cache
 from pathlib import Path
 
 import qrcode
-from flask import current_app
 from flask_babel import gettext as _
 from qrcode.image.svg import SvgPathFillImage
 from reportlab.lib.pagesizes import A4
@@ -30,6 +29,7 @@ from webapp.extensions import db
 from webapp.filters import local_datetime, local_time
 from webapp.services import SECRET_ALPHABET
 from webapp.types import utcnow
+from webapp.urls import absolute_url
 
 FONTS_DIR = Path(webapp.__file__).resolve().parent / "static" / "fonts"
 REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -38,7 +38,7 @@ SECRET_LENGTHS = range(20, 41)
 
 
 def ticket_url(secret: str) -> str:
-    return f"{current_app.config['TROPA_BASE_URL']}/t/{secret}"
+    return absolute_url(f"/t/{secret}")
 
 
 def find_ticket(secret: str) -> Registration | None:

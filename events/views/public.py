@@ -23,6 +23,7 @@ from events.services import registration as registration_service
 from events.views import bp, ticket_or_404, visible_event
 from webapp.extensions import db
 from webapp.forms import ConfirmForm
+from webapp.urls import absolute_url_for
 
 # Registrations made in this browser, remembered in the (signed) session cookie: a second
 # submission of the form leads back to the ticket, as it does for the account that owns it.
@@ -210,7 +211,7 @@ def _event_json(summary: listing.EventSummary, with_sessions: bool = False) -> d
     data = {
         "id": event.id,
         "title": event.title,
-        "url": url_for("events.event_page", event_id=event.id, _external=True),
+        "url": absolute_url_for("events.event_page", event_id=event.id),
         "starts_at": summary.starts_at.isoformat() if summary.starts_at else None,
         "ends_at": summary.ends_at.isoformat() if summary.ends_at else None,
         "timezone": event.timezone,
