@@ -10,8 +10,10 @@ def init_app(app: Flask) -> None:
     from certificates.demo import load_demo_certificates
     from certificates.services import batches, issuing
     from certificates.views import bp
+    from certificates.views.keys import keys_cli
 
     app.register_blueprint(bp)
+    app.cli.add_command(keys_cli)
     signals.course_completed.connect(issuing.issue_for_completions)
     signals.attendance_marked.connect(issuing.issue_for_attendance)  # participation
     signals.worker_tick.connect(batches.continue_quiet_batch)  # a batch whose page closed

@@ -7,7 +7,10 @@ import io
 import itertools
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+from joserfc import jws
+from joserfc.jwk import KeySet, OKPKey
 from pypdf import PdfReader
 from sqlalchemy import insert, select
 
@@ -134,3 +137,11 @@ def certificates_world(course, registration) -> dict:
         "batch_id": batch.id,
         "verification_code": certificate.code,
     }
+
+
+def jwks_key_of(client, token: str) -> OKPKey:
+    """The key a VC-JWT names, taken from the served JWKS as an offline verifier would:
+    the header's kid is `<base>/.well-known/jwks.json#<thumbprint>`."""
+    kid_url = urlsplit(jws.extract_compact(token.encode()).protected["kid"])
+    keys = KeySet.import_key_set(client.get(kid_url.path).get_json())
+    return keys.get_by_kid(kid_url.fragment)

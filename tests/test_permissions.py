@@ -217,6 +217,7 @@ PERMISSIONS_TABLE = {
     "certificates.verify_status":     (200,   200,         200,         200,         200),
     "certificates.credential":        (200,   200,         200,         200,         200),
     "certificates.jwks":              (200,   200,         200,         200,         200),
+    "certificates.revocation_status_list": (200, 200,         200,         200,         200),
     # certificate templates: organisers; empty forms are refused (400) or change nothing
     # and go back to the editor or the list
     "certificates.templates":         (LOGIN, 403,         403,         200,         200),

@@ -96,4 +96,16 @@ def load_config(instance_path: Path) -> dict:
         # A request may carry one upload plus its form.
         "MAX_CONTENT_LENGTH": (max_upload_mb + 10) * 1024 * 1024,
         "PAGE_SIZE": 12,
+        **_production_settings(instance_path),
+    }
+
+
+def _production_settings(instance_path: Path) -> dict:
+    """Settings of a deployment (README, Production; deploy/tropa.env.example)."""
+    return {
+        # The Ed25519 keys that sign credentials (certificates.services.signing_keys); with
+        # several hosts, on shared storage like the files folder.
+        "TROPA_CREDENTIAL_KEYS_DIR": os.environ.get(
+            "TROPA_CREDENTIAL_KEYS_DIR", str(instance_path / "credential-keys")
+        ),
     }
