@@ -17,5 +17,6 @@ def init_app(app: Flask) -> None:
     signals.course_completed.connect(issuing.issue_for_completions)
     signals.attendance_marked.connect(issuing.issue_for_attendance)  # participation
     signals.worker_tick.connect(batches.continue_quiet_batch)  # a batch whose page closed
+    signals.deferred_work_counted.connect(batches.count_quiet_batches)
     signals.mail_previews_requested.connect(issuing.mail_samples)
     signals.demo_data_loading.connect(load_demo_certificates)

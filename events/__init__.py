@@ -15,4 +15,5 @@ def init_app(app: Flask) -> None:
     signals.person_anonymised.connect(seats.anonymise_registrations)
     signals.api_token_rules.connect(checkin.is_staff_of_some_event)  # the door's staff
     signals.worker_tick.connect(notifications.mail_imported_tickets)
+    signals.deferred_work_counted.connect(notifications.count_tickets_to_mail)
     signals.mail_previews_requested.connect(notifications.mail_samples)

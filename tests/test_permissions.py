@@ -75,6 +75,7 @@ PERMISSIONS_TABLE = {
     "webapp.privacy":                 (200,   200,         200,         200,         200),
     "webapp.set_language":            ("/",   "/",         "/",         "/",         "/"),
     "webapp.healthz":                 (200,   200,         200,         200,         200),
+    "webapp.metrics":                 (200,   200,         200,         200,         200),
     # admin
     "webapp.admin_users":             (LOGIN, 403,         403,         403,         200),
     "webapp.admin_user":              (LOGIN, 403,         403,         403,         200),

@@ -29,6 +29,10 @@ EXPECTED = {
         "events.services.notifications.mail_imported_tickets",
         "certificates.services.batches.continue_quiet_batch",
     },
+    "deferred-work-counted": {
+        "events.services.notifications.count_tickets_to_mail",
+        "certificates.services.batches.count_quiet_batches",
+    },
     "mail-previews-requested": {
         "events.services.notifications.mail_samples",
         "certificates.services.issuing.mail_samples",

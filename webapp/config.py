@@ -108,4 +108,14 @@ def _production_settings(instance_path: Path) -> dict:
         "TROPA_CREDENTIAL_KEYS_DIR": os.environ.get(
             "TROPA_CREDENTIAL_KEYS_DIR", str(instance_path / "credential-keys")
         ),
+        # More than one app host: refuses per-host state (webapp.deployment).
+        "TROPA_SEVERAL_HOSTS": _flag("TROPA_SEVERAL_HOSTS", False),
+        # How many proxies in front set X-Forwarded-* (nginx: 1); 0 trusts none.
+        "TROPA_PROXY_COUNT": int(os.environ.get("TROPA_PROXY_COUNT", "0")),
+        # /healthz answers 503 when the mail worker has been silent this long.
+        "TROPA_WORKER_SILENT_SECONDS": int(os.environ.get("TROPA_WORKER_SILENT_SECONDS", "300")),
+        # /metrics asks for this bearer token when set.
+        "TROPA_METRICS_TOKEN": os.environ.get("TROPA_METRICS_TOKEN", ""),
+        # One JSON line per request on the `tropa.request` logger (stderr).
+        "TROPA_REQUEST_LOG": _flag("TROPA_REQUEST_LOG", True),
     }

@@ -126,21 +126,27 @@ def continue_quiet_batch(_sender=None) -> int:
     """Finish a batch that no page has advanced for a while (its organiser closed the tab):
     work for the mail worker (webapp.outbox.deferred_work), so a large batch completes in
     the background. Returns 1 when it finished one, 0 when none was waiting."""
-    quiet_since = utcnow() - QUIET_BEFORE_BACKGROUND
     batch_id = db.session.scalar(
-        select(CertificateBatch.id)
-        .where(
-            CertificateBatch.state == BatchState.RUNNING,
-            func.coalesce(CertificateBatch.stepped_at, CertificateBatch.created_at) < quiet_since,
-        )
-        .order_by(CertificateBatch.id)
-        .limit(1)
+        _quiet_batches(CertificateBatch.id).order_by(CertificateBatch.id).limit(1)
     )
     db.session.commit()
     if batch_id is None:
         return 0
     run_batch(batch_id)
     return 1
+
+
+def count_quiet_batches(_sender=None) -> dict[str, int]:
+    """Batches waiting for the worker to continue them (for /healthz)."""
+    return {"certificate_batches": db.session.scalar(_quiet_batches(func.count()))}
+
+
+def _quiet_batches(what):
+    quiet_since = utcnow() - QUIET_BEFORE_BACKGROUND
+    return select(what).where(
+        CertificateBatch.state == BatchState.RUNNING,
+        func.coalesce(CertificateBatch.stepped_at, CertificateBatch.created_at) < quiet_since,
+    )
 
 
 def latest_batch(event_id: int) -> CertificateBatch | None:

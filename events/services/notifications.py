@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import attributes
 
@@ -115,6 +115,14 @@ def mail_imported_tickets(_sender=None, limit: int = IMPORTED_BATCH) -> int:
                 tell_registered(registration)
                 reschedule_registration(db.session, registration)
     return len(registrations)
+
+
+def count_tickets_to_mail(_sender=None) -> dict[str, int]:
+    """Imported people whose ticket mail the worker has not sent yet (for /healthz)."""
+    waiting = db.session.scalar(
+        select(func.count()).select_from(Registration).where(Registration.ticket_mail_due)
+    )
+    return {"ticket_mail": waiting}
 
 
 # --- reminders -----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from events.models import (
     registration_search_text,
 )
 from events.services import notifications
+from webapp import metrics
 from webapp.extensions import db
 from webapp.locking import write_transaction
 from webapp.models import Organisation, OrganisationType, User
@@ -249,6 +250,7 @@ def register(
         if notify:
             db.session.flush()
             notify(registration)
+    metrics.count_registration(registration.status.value)
     return RegisterResult(registration, created=True)
 
 
