@@ -1,13 +1,16 @@
 """The `tropa` command: Flask's CLI bound to the app factory, plus Tropa's own commands.
 
 `tropa run`, `tropa db upgrade` (Flask-Migrate), `tropa demo-data` (courses),
-`tropa create-user`, and the mail sender: `tropa worker` (runs on) and `tropa send-due`
-(once, for cron).
+`tropa create-user`, the mail sender: `tropa worker` (runs on) and `tropa send-due`
+(once, for cron), and `tropa backup PATH` / `tropa restore PATH` (webapp.backup).
 """
+
+from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
+from webapp import backup as backups
 from webapp import create_app, outbox, services
 from webapp.models import Role
 
@@ -53,3 +56,30 @@ def send_due():
 def worker(poll: float):
     """Send e-mail from the outbox as it falls due, until stopped."""
     outbox.run_worker(poll_seconds=poll)
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup(path: Path):
+    """Write one archive: the database, the files, the secret key and the signing keys,
+    with a manifest of checksums. It holds secrets: keep it like one."""
+    try:
+        manifest = backups.backup(path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{path}: {len(manifest['checksums'])} members, {manifest['database_backend']}")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an instance that is not empty.")
+@with_appcontext
+def restore(path: Path, force: bool):
+    """Bring an archive of `tropa backup` back into this (empty) instance; stop the app
+    and the worker first."""
+    try:
+        summary = backups.restore(path, force=force)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored {summary.tables} tables, {summary.files} files, {summary.keys} keys")
