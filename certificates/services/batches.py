@@ -8,9 +8,9 @@ until the batch is done, the CLI loops over them.
 A step is safe to repeat, so a crash or a double click never spoils the batch: it issues
 its chunk (certificates that exist are kept), renders them and appends to the ZIP the
 files it does not hold yet (revoked certificates are left out), then advances `done`. The
-steps of one batch take turns on a lock file in the files folder; the database's write
-lock is held only while issuing, never while rendering, so the door's check-in does not
-wait for PDFs.
+steps of one batch take turns on a database lock (`_steps_of`), so they may run on any
+host; the database's write lock is held only while issuing, never while rendering, so the
+door's check-in does not wait for PDFs.
 """
 
 import fcntl
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import joinedload
 
 from certificates.models import BatchState, Certificate, CertificateBatch
@@ -36,10 +36,12 @@ from webapp.extensions import db
 from webapp.locking import write_transaction
 from webapp.models import User
 from webapp.services import latin
-from webapp.storage import files_dir, stored_path
+from webapp.storage import stored_path
 from webapp.types import utcnow
 
 CHUNK = 25
+# The first key of the batches' advisory locks on PostgreSQL (the second is the batch id)
+_BATCH_LOCK_SPACE = 0x7472_6362  # "trcb"
 # A batch no page has stepped for this long is continued by the mail worker.
 QUIET_BEFORE_BACKGROUND = timedelta(minutes=1)
 
@@ -217,8 +219,29 @@ def _append_to_zip(path: Path, certificates: list[Certificate]) -> None:
 
 @contextmanager
 def _steps_of(batch_id: int) -> Iterator[None]:
-    """One step of a batch at a time, across the workers of this host."""
-    with open(files_dir() / f"batch-{batch_id}.lock", "a") as lock_file:
+    """One step of a batch at a time, whichever host runs it.
+
+    PostgreSQL: a transaction-level advisory lock on a connection of its own, held for the
+    step (its units of work commit on the session's connection meanwhile); the server frees
+    it when the step ends or its process dies. SQLite is one host's file: a lock file
+    beside it, as its writers' queue (webapp.transactions) has — its own writer lock would
+    stop the door's check-ins while the PDFs render."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as connection:
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :batch)"),
+                {"space": _BATCH_LOCK_SPACE, "batch": batch_id},
+            )
+            try:
+                yield
+            finally:
+                connection.rollback()
+        return
+    database = db.engine.url.database
+    if not database or database == ":memory:":  # one process: nobody else can step
+        yield
+        return
+    with open(f"{database}.batch-lock", "a") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             yield
