@@ -16,12 +16,13 @@ ENV_READ = re.compile(r"(?:environ\.get\(|environ\.setdefault\(|environ\[|_flag\
 
 
 def template_settings() -> dict[str, str]:
-    """KEY=value lines as systemd's EnvironmentFile reads them (the rest of the line)."""
+    """KEY=value lines as systemd's EnvironmentFile reads them (the rest of the line, its
+    double quotes removed)."""
     settings = {}
     for line in TEMPLATE.read_text().splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             key, _, value = line.partition("=")
-            settings[key.strip()] = value.strip()
+            settings[key.strip()] = value.strip().removeprefix('"').removesuffix('"')
     return settings
 
 

@@ -11,7 +11,7 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 
 from webapp import backup as backups
-from webapp import create_app, outbox, services
+from webapp import create_app, health, outbox, services
 from webapp.models import Role
 
 
@@ -45,6 +45,7 @@ def create_user(email: str, name: str, password: str, roles: tuple[str, ...]):
 def send_due():
     """Send the e-mail that is due now, once (for cron)."""
     report = outbox.send_due()
+    health.beat()  # a worker run by cron is watched by /healthz like `tropa worker`
     click.echo(f"sent {report.sent}, to retry {report.retry}, failed {report.failed}")
     for error in report.errors:
         click.echo(error, err=True)
