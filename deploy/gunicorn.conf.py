@@ -25,8 +25,11 @@ errorlog = "-"
 forwarded_allow_ips = "127.0.0.1"
 
 # Prometheus counters of every worker process land in one folder that /metrics sums; it is
-# emptied when gunicorn starts (systemd's RuntimeDirectory gives /run/tropa).
-_metrics_dir = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/run/tropa/prometheus"))
+# emptied when gunicorn starts (systemd's RuntimeDirectory gives /run/tropa). Set here, not
+# in the environment file, so that `tropa worker` and the CLI keep their counters to
+# themselves.
+_metrics_dir = Path(os.environ.get("TROPA_METRICS_DIR", "/run/tropa/prometheus"))
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
 
 
 def on_starting(server):

@@ -12,7 +12,7 @@ DEPLOY = REPO_ROOT / "deploy"
 TEMPLATE = DEPLOY / "tropa.env.example"
 # where settings are read: the config, the app factory, the gunicorn config
 SETTING_SOURCES = ("webapp/config.py", "webapp/__init__.py", "deploy/gunicorn.conf.py")
-ENV_READ = re.compile(r"(?:environ\.get\(|environ\.setdefault\(|environ\[|_flag\()\s*\"([A-Z_]+)\"")
+ENV_READ = re.compile(r"(?:environ\.get\(|_flag\()\s*\"([A-Z_]+)\"")
 
 
 def template_settings() -> dict[str, str]:
@@ -48,7 +48,7 @@ def test_the_app_starts_from_the_template_with_the_gunicorn_config(app, tmp_path
             "TROPA_INSTANCE_PATH": str(tmp_path / "instance"),
             "TROPA_FILES_DIR": str(tmp_path / "shared" / "files"),
             "TROPA_CREDENTIAL_KEYS_DIR": str(tmp_path / "shared" / "keys"),
-            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+            "TROPA_METRICS_DIR": str(tmp_path / "prometheus"),
             "TROPA_METRICS_TOKEN": "scrape-token",
         }
     )
@@ -57,7 +57,7 @@ def test_the_app_starts_from_the_template_with_the_gunicorn_config(app, tmp_path
     ) as server:
         health = requests.get(f"{server.base_url}/healthz", timeout=30)
         assert health.status_code == 200 and health.json()["database"] == "ok"
-        # behind nginx (TROPA_PROXY_COUNT=1) the app sees the client's scheme and host
+        # behind nginx (TROPA_PROXY_COUNT=1): the proxy's headers are taken
         forwarded = requests.get(
             f"{server.base_url}/.well-known/jwks.json",
             headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "tropa.example.org"},

@@ -6,8 +6,9 @@ The archive (a .tar.gz, mode 0600: it holds secrets) contains
   `database.pgdump` (`pg_dump -Fc` of the server's own major version: one snapshot);
 - `files/`: TROPA_FILES_DIR (uploads, certificate backgrounds, batch ZIPs), copied after
   the database, so every file the database names is there;
-- `secrets/secret_key` and `secrets/credential-keys/`: without the signing keys no
-  credential already issued could be verified again;
+- `secrets/secret_key`, `secrets/credential-keys/` and the instance folder's other key files
+  (`secrets/instance/*.pem`, e.g. a signing key from before key rotation not yet taken over):
+  without the signing keys no credential already issued could be verified again;
 - `manifest.json`: what it is, when, from which schema revision, and the SHA-256 of every
   other member. Restore checks every checksum before it changes anything.
 
@@ -30,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import MetaData, func, inspect, select, text
+from sqlalchemy import MetaData, inspect, literal, select, text
 from sqlalchemy.engine import URL
 
 from webapp.extensions import db
@@ -41,6 +42,7 @@ SQLITE_DUMP = "database.sqlite3"
 POSTGRES_DUMP = "database.pgdump"
 SECRET_KEY_MEMBER = "secrets/secret_key"  # noqa: S105  a path in the archive
 KEYS = "secrets/credential-keys"
+INSTANCE_KEYS = "secrets/instance"
 FILES = "files"
 
 
@@ -53,6 +55,7 @@ class Summary:
     tables: int
     files: int
     keys: int
+    schema_revision: str | None
 
 
 # --- backup --------------------------------------------------------------------------------
@@ -67,6 +70,9 @@ def backup(archive: Path) -> dict:
         dump = _dump_database(staging)
         _copy_tree(_files_dir(), staging / FILES)
         _copy_tree(_keys_dir(), staging / KEYS)
+        (staging / INSTANCE_KEYS).mkdir(parents=True)
+        for pem in Path(current_app.instance_path).glob("*.pem"):
+            shutil.copy2(pem, staging / INSTANCE_KEYS / pem.name)
         (staging / SECRET_KEY_MEMBER).parent.mkdir(parents=True, exist_ok=True)
         (staging / SECRET_KEY_MEMBER).write_text(current_app.config["SECRET_KEY"])
         manifest = {
@@ -128,8 +134,12 @@ def restore(archive: Path, force: bool = False) -> Summary:
         files = _replace_tree(staging / FILES, _files_dir())
         keys = _replace_tree(staging / KEYS, _keys_dir())
         _restore_secret_key((staging / SECRET_KEY_MEMBER).read_text())
+        for pem in (staging / INSTANCE_KEYS).glob("*.pem"):
+            shutil.copy2(pem, Path(current_app.instance_path) / pem.name)
         tables = len(inspect(db.engine).get_table_names())
-    return Summary(tables=tables, files=files, keys=keys)
+    return Summary(
+        tables=tables, files=files, keys=keys, schema_revision=manifest["schema_revision"]
+    )
 
 
 def _unpack_and_check(archive: Path, staging: Path) -> dict:
@@ -167,7 +177,7 @@ def _not_empty() -> list[str]:
         filled = [
             name
             for name in tables
-            if connection.scalar(select(func.count()).select_from(text(_quoted(name))))
+            if connection.scalar(select(literal(1)).select_from(text(_quoted(name))).limit(1))
         ]
     if filled:
         reasons.append(f"rows in {len(filled)} tables")

@@ -83,4 +83,7 @@ def restore(path: Path, force: bool):
         summary = backups.restore(path, force=force)
     except backups.BackupError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"restored {summary.tables} tables, {summary.files} files, {summary.keys} keys")
+    click.echo(
+        f"restored {summary.tables} tables, {summary.files} files, {summary.keys} keys; "
+        f"schema {summary.schema_revision}: run `tropa db upgrade` if the code is newer"
+    )

@@ -1,9 +1,10 @@
 """Prometheus metrics at /metrics and one JSON log line per request.
 
-Counters and histograms live in each process; under gunicorn (several worker processes)
-set PROMETHEUS_MULTIPROC_DIR to an empty folder before the app is imported
-(deploy/gunicorn.conf.py does) and the scrape sums every worker's files. The outbox figures
-are read from the database at each scrape, so they are the same whichever host answers.
+Counters and histograms live in each process. Under gunicorn (several worker processes)
+PROMETHEUS_MULTIPROC_DIR names an empty folder before the app is imported (deploy/
+gunicorn.conf.py sets it from TROPA_METRICS_DIR) and a scrape sums every worker's files.
+The outbox figures are read from the database at each scrape, so they are the same
+whichever host answers.
 
 The request log goes to the `tropa.request` logger (stderr unless configured otherwise):
 method, path, endpoint, status, duration in ms, user id and the request id (the caller's
@@ -63,7 +64,7 @@ def count_registration(status: str) -> None:
 
 
 def exposition() -> tuple[bytes, str]:
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     else:

@@ -178,14 +178,15 @@ def status_list_jwt() -> tuple[str, str]:
     kid = signing_keys.current_key().kid
     fingerprint = f"{_base()}|{kid}|{bits}|" + ",".join(str(row.id) for row in revoked)
     etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
-    if _status_list_cache.get("etag") != etag:
+    cached_etag, token = _last_status_list.get("signed", ("", ""))
+    if cached_etag != etag:
         since = max((row.revoked_at for row in revoked), default=_NOTHING_REVOKED_SINCE)
         token = _sign(_status_list_claims([row.id for row in revoked], bits, since))
-        _status_list_cache.update(etag=etag, token=token)
-    return _status_list_cache["token"], etag
+        _last_status_list["signed"] = (etag, token)  # one assignment: threads see a pair
+    return token, etag
 
 
-_status_list_cache: dict[str, str] = {}
+_last_status_list: dict[str, tuple[str, str]] = {}
 
 
 def _status_list_claims(revoked_ids: list[int], bits: int, since: datetime) -> dict:
