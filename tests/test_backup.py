@@ -75,7 +75,7 @@ def test_backup_then_restore_brings_back_rows_files_and_keys(app, client, course
     (files_dir() / ("b" * 32)).write_bytes(b"new")
     old_kid = signing_keys.current_key().kid
     assert tropa("keys", "rotate").exit_code == 0
-    assert tropa("keys", "retire", old_kid).exit_code == 0
+    assert tropa("keys", "retire", "--", old_kid).exit_code == 0
     assert every_row() != rows
 
     refused = tropa("restore", archive)

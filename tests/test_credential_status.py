@@ -139,11 +139,11 @@ def test_rotation_publishes_old_and_new_keys_and_old_credentials_still_verify(fr
     assert listed[0].startswith(new_kid) and listed[0].endswith("current")
     assert listed[1].startswith(old_kid) and listed[1].endswith("published")
 
-    refused = tropa("keys", "retire", new_kid)
+    refused = tropa("keys", "retire", "--", new_kid)
     assert refused.exit_code != 0 and "current" in refused.output
     assert tropa("keys", "retire", "no-such-key").exit_code != 0
 
-    assert tropa("keys", "retire", old_kid).exit_code == 0
+    assert tropa("keys", "retire", "--", old_kid).exit_code == 0
     jwks = client.get("/.well-known/jwks.json").get_json()
     assert [key["kid"] for key in jwks["keys"]] == [new_kid]
     with pytest.raises((BadSignatureError, ValueError)):

@@ -116,6 +116,7 @@ def _production_settings(instance_path: Path) -> dict:
         "TROPA_WORKER_SILENT_SECONDS": int(os.environ.get("TROPA_WORKER_SILENT_SECONDS", "300")),
         # /metrics asks for this bearer token when set.
         "TROPA_METRICS_TOKEN": os.environ.get("TROPA_METRICS_TOKEN", ""),
-        # One JSON line per request on the `tropa.request` logger (stderr).
-        "TROPA_REQUEST_LOG": _flag("TROPA_REQUEST_LOG", True),
+        # One JSON line per request on the `tropa.request` logger (stderr); off by default
+        # so that `make run` shows the development server's own lines only.
+        "TROPA_REQUEST_LOG": _flag("TROPA_REQUEST_LOG", False),
     }

@@ -30,7 +30,8 @@ def rotate():
 @keys_cli.command("retire")
 @click.argument("kid")
 def retire(kid: str):
-    """Remove a key from the JWKS for good: credentials it signed stop verifying."""
+    """Remove a key from the JWKS for good: credentials it signed stop verifying.
+    A kid may begin with "-": write `tropa keys retire -- KID`."""
     try:
         signing_keys.retire(kid)
     except signing_keys.UnknownKey:
