@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the tests need (Debian's PostgreSQL and Chromium when missing), starts a
+# Installs what the tests need (Debian's PostgreSQL, Chromium and Redis when missing), starts a
 # throw-away PostgreSQL cluster on loopback, runs the suite on SQLite and on PostgreSQL,
 # and stops the cluster whatever happens.
 set -euo pipefail
@@ -11,6 +11,7 @@ command -v chromium >/dev/null || need+=(chromium chromium-driver)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)  # renders PDF tickets to decode their QR
+command -v redis-server >/dev/null || need+=(redis-server)  # the two-host test starts its own
 if ((${#need[@]})); then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -9,7 +9,10 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+from joserfc import jws
+from joserfc.jwk import KeySet, OKPKey
 from pypdf import PdfReader
 from sqlalchemy import insert, select
 from sqlalchemy.event import listen, remove
@@ -153,3 +156,11 @@ def writes_seen() -> Iterator[list[str]]:
         yield writes
     finally:
         remove(db.engine, "before_cursor_execute", note)
+
+
+def jwks_key_of(client, token: str) -> OKPKey:
+    """The key a VC-JWT names, taken from the served JWKS as an offline verifier would:
+    the header's kid is `<base>/.well-known/jwks.json#<thumbprint>`."""
+    kid_url = urlsplit(jws.extract_compact(token.encode()).protected["kid"])
+    keys = KeySet.import_key_set(client.get(kid_url.path).get_json())
+    return keys.get_by_kid(kid_url.fragment)

@@ -66,13 +66,16 @@ def run_gunicorn(
     workers: int = 3,
     threads: int = 4,
     ready_path: str = "/healthz",
+    config: Path | None = None,
 ) -> Iterator[RunningServer]:
     """Start gunicorn (gthread workers) on a free loopback port, wait until `ready_path`
-    answers 200, and stop it on exit. The log is printed to stderr if the block fails."""
+    answers 200, and stop it on exit. The log is printed to stderr if the block fails.
+    `config`: a gunicorn config file (deploy/gunicorn.conf.py) under the options above."""
     with tempfile.TemporaryDirectory(prefix="tropa-gunicorn-") as scratch:
         log_path = Path(scratch) / "gunicorn.log"
         command = [
             str(GUNICORN),
+            *(["--config", str(config)] if config else []),
             "--bind", "127.0.0.1:0",
             "--workers", str(workers),
             "--worker-class", "gthread",

@@ -68,12 +68,9 @@ def test_healthz_reports_the_app_and_its_database(client):
 
     assert response.status_code == 200
     assert response.mimetype == "application/json"
-    assert response.json == {
-        "status": "ok",
-        "app": "ok",
-        "database": "ok",
-        "database_backend": db.engine.dialect.name,
-    }
+    assert response.json["status"] == response.json["app"] == response.json["database"] == "ok"
+    assert response.json["database_backend"] == db.engine.dialect.name
+    # the rest (outbox, worker, deferred work): tests/test_health.py
 
 
 def test_healthz_answers_503_when_the_database_is_unreachable(make_app, tmp_path):

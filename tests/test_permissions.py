@@ -75,6 +75,7 @@ PERMISSIONS_TABLE = {
     "webapp.privacy":                 (200,   200,         200,         200,         200),
     "webapp.set_language":            ("/",   "/",         "/",         "/",         "/"),
     "webapp.healthz":                 (200,   200,         200,         200,         200),
+    "webapp.metrics":                 (200,   200,         200,         200,         200),
     # admin
     "webapp.admin_users":             (LOGIN, 403,         403,         403,         200),
     "webapp.admin_user":              (LOGIN, 403,         403,         403,         200),
@@ -218,6 +219,7 @@ PERMISSIONS_TABLE = {
     "certificates.verify_status":     (200,   200,         200,         200,         200),
     "certificates.credential":        (200,   200,         200,         200,         200),
     "certificates.jwks":              (200,   200,         200,         200,         200),
+    "certificates.revocation_status_list": (200, 200,         200,         200,         200),
     # certificate templates: organisers; empty forms are refused (400) or change nothing
     # and go back to the editor or the list
     "certificates.templates":         (LOGIN, 403,         403,         200,         200),

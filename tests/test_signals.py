@@ -32,6 +32,11 @@ EXPECTED = {
         "certificates.services.issuing.issue_due_certificates",
         "courses.services.completion.record_completions_by_time",
     },
+    "deferred-work-counted": {
+        "events.services.notifications.count_mail_due",
+        "certificates.services.batches.count_quiet_batches",
+        "certificates.services.issuing.count_due_certificates",
+    },
     "mail-previews-requested": {
         "events.services.notifications.mail_samples",
         "certificates.services.issuing.mail_samples",

@@ -8,17 +8,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jwt
 from joserfc.errors import BadSignatureError
-from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from certificates.models import Certificate, TemplateKind
-from certificates.services import credentials, issuing
+from certificates.services import issuing, signing_keys
 from courses import services as course_services
 from courses.services import completion
 from events.services import seats
-from tests.certificates_support import pdf_text
+from tests.certificates_support import jwks_key_of, pdf_text
 from tests.events_support import decode, pdf_page_images
 from webapp.extensions import db
 from webapp.services import random_secret
@@ -134,12 +135,15 @@ def test_the_credential_is_a_signed_open_badge_that_verifies_against_the_jwks(cl
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     token = response.get_data(as_text=True)
-    keys = KeySet.import_key_set(client.get("/.well-known/jwks.json").get_json())
+    key = jwks_key_of(client, token)
 
-    verified = jwt.decode(token, keys, algorithms=["EdDSA"])
+    verified = jwt.decode(token, key, algorithms=["EdDSA"])
     claims = verified.claims
     credential = claims["vc"]
-    assert verified.header["alg"] == "EdDSA" and verified.header["kid"]
+    assert verified.header["alg"] == "EdDSA" and verified.header["typ"] == "vc+jwt"
+    assert verified.header["kid"] == f"http://tropa.test/.well-known/jwks.json#{key.kid}"
+    assert claims["sub"] == credential["credentialSubject"]["id"]
+    assert claims["sub"].startswith("urn:uuid:")
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert credential["id"] == f"http://tropa.test/verify/{certificate.code}" == claims["jti"]
     assert credential["credentialSubject"]["name"] == HOLDER
@@ -156,27 +160,42 @@ def test_a_tampered_credential_does_not_verify(client, course):
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     claims["vc"]["credentialSubject"]["name"] = "Иванов Иван Иванович"
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    keys = KeySet.import_key_set(client.get("/.well-known/jwks.json").get_json())
+    key = jwks_key_of(client, token)
     with pytest.raises(BadSignatureError):
-        jwt.decode(f"{header}.{forged}.{signature}", keys, algorithms=["EdDSA"])
+        jwt.decode(f"{header}.{forged}.{signature}", key, algorithms=["EdDSA"])
 
 
-def test_the_key_is_created_once_even_when_workers_race(app_ctx, tmp_path):
-    path = tmp_path / "instance" / credentials.KEY_FILE
-    threads = [threading.Thread(target=credentials._create_key, args=(path,)) for _ in range(8)]
+def test_the_first_key_is_created_once_even_when_workers_race(make_app):
+    fresh = make_app()  # an instance folder of its own, without keys yet
+    threads = [threading.Thread(target=_current_kid_in, args=(fresh,)) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    first = path.read_bytes()
-    credentials._create_key(path)
-    assert path.read_bytes() == first and b"PRIVATE KEY" in first
-    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    with fresh.app_context():
+        folder = signing_keys.keys_dir()
+    assert folder == Path(fresh.instance_path) / "credential-keys"
+    pems = list(folder.glob("*.pem"))
+    assert len(pems) == 1 and b"PRIVATE KEY" in pems[0].read_bytes()
+    assert (folder / "current").read_text().strip() == pems[0].stem
+    assert oct(pems[0].stat().st_mode & 0o777) == "0o600"
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
 
 
-def test_the_key_lives_in_the_instance_folder(app_ctx):
-    credentials.signing_key()
-    assert (Path(app_ctx.instance_path) / credentials.KEY_FILE).exists()
+def _current_kid_in(app):
+    with app.app_context():
+        signing_keys.current_key()
+
+
+def test_an_instance_from_before_rotation_keeps_its_key(make_app):
+    fresh = make_app()
+    legacy = Ed25519PrivateKey.generate()
+    pem = legacy.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (Path(fresh.instance_path) / signing_keys.LEGACY_KEY_FILE).write_bytes(pem)
+    with fresh.app_context():
+        assert signing_keys.current_key().kid == signing_keys.thumbprint(legacy)
 
 
 def test_completing_a_course_gives_a_certificate_whose_qr_code_leads_to_valid_then_revoked(

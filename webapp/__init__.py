@@ -31,6 +31,11 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.update(load_config(Path(app.instance_path)))
     app.config.update(overrides or {})
+    from webapp import deployment, metrics
+
+    shared_key = bool(os.environ.get("TROPA_SECRET_KEY")) or "SECRET_KEY" in (overrides or {})
+    deployment.init_app(app, secret_key_from_environment=shared_key)
+    metrics.init_app(app)  # first, so that its clock and request id see every request
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)

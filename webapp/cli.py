@@ -1,16 +1,19 @@
 """The `tropa` command: Flask's CLI bound to the app factory, plus Tropa's own commands.
 
 `tropa run`, `tropa db upgrade` (Flask-Migrate), `tropa demo-data` (courses),
-`tropa create-user`, `tropa signals` (who reacts to what), and the mail sender:
-`tropa worker` (runs on) and `tropa send-due` (once, for cron).
+`tropa create-user`, `tropa signals` (who reacts to what), the mail sender: `tropa worker`
+(runs on) and `tropa send-due` (once, for cron), and `tropa backup PATH` / `tropa restore
+PATH` (webapp.backup).
 """
 
 import os
+from pathlib import Path
 
 import click
 from flask.cli import FlaskGroup, run_command, with_appcontext
 
-from webapp import create_app, outbox, services, signals
+from webapp import backup as backups
+from webapp import create_app, health, outbox, services, signals
 from webapp.models import Role
 from webapp.urls import BaseUrlRequired, check_listen_address
 
@@ -59,6 +62,7 @@ def create_user(email: str, name: str, password: str, roles: tuple[str, ...]):
 def send_due():
     """Send the e-mail that is due now, once (for cron)."""
     report = outbox.send_due()
+    health.beat()  # a worker run by cron is watched by /healthz like `tropa worker`
     click.echo(f"sent {report.sent}, to retry {report.retry}, failed {report.failed}")
     for error in report.errors:
         click.echo(error, err=True)
@@ -80,3 +84,33 @@ def list_signals():
         click.echo(signal.name)
         for receiver in signal.receivers_for(None):
             click.echo(f"    {receiver.__module__}.{receiver.__qualname__}")
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup(path: Path):
+    """Write one archive: the database, the files, the secret key and the signing keys,
+    with a manifest of checksums. It holds secrets: keep it like one."""
+    try:
+        manifest = backups.backup(path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{path}: {len(manifest['checksums'])} members, {manifest['database_backend']}")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an instance that is not empty.")
+@with_appcontext
+def restore(path: Path, force: bool):
+    """Bring an archive of `tropa backup` back into this (empty) instance; stop the app
+    and the worker first."""
+    try:
+        summary = backups.restore(path, force=force)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"restored {summary.tables} tables, {summary.files} files, {summary.keys} keys; "
+        f"schema {summary.schema_revision}: run `tropa db upgrade` if the code is newer"
+    )

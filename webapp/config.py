@@ -122,4 +122,27 @@ def load_config(instance_path: Path) -> dict:
         # A request may carry one upload plus its form.
         "MAX_CONTENT_LENGTH": (max_upload_mb + 10) * 1024 * 1024,
         "PAGE_SIZE": 12,
+        **_production_settings(instance_path),
+    }
+
+
+def _production_settings(instance_path: Path) -> dict:
+    """Settings of a deployment (README, Production; deploy/tropa.env.example)."""
+    return {
+        # The Ed25519 keys that sign credentials (certificates.services.signing_keys); with
+        # several hosts, on shared storage like the files folder.
+        "TROPA_CREDENTIAL_KEYS_DIR": os.environ.get(
+            "TROPA_CREDENTIAL_KEYS_DIR", str(instance_path / "credential-keys")
+        ),
+        # More than one app host: refuses per-host state (webapp.deployment).
+        "TROPA_SEVERAL_HOSTS": _flag("TROPA_SEVERAL_HOSTS", False),
+        # How many proxies in front set X-Forwarded-* (nginx: 1); 0 trusts none.
+        "TROPA_PROXY_COUNT": int(os.environ.get("TROPA_PROXY_COUNT", "0")),
+        # /healthz answers 503 when the mail worker has been silent this long.
+        "TROPA_WORKER_SILENT_SECONDS": int(os.environ.get("TROPA_WORKER_SILENT_SECONDS", "300")),
+        # /metrics asks for this bearer token when set.
+        "TROPA_METRICS_TOKEN": os.environ.get("TROPA_METRICS_TOKEN", ""),
+        # One JSON line per request on the `tropa.request` logger (stderr); off by default
+        # so that `make run` shows the development server's own lines only.
+        "TROPA_REQUEST_LOG": _flag("TROPA_REQUEST_LOG", False),
     }

@@ -21,7 +21,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from webapp import signals
+from webapp import health, signals
 from webapp.extensions import db
 from webapp.models import OutboxMessage, OutboxStatus
 from webapp.transactions import end_read, unit_of_work
@@ -186,6 +186,7 @@ def run_worker(poll_seconds: float = 5.0, once: bool = False) -> None:
     """Send due messages, then wait and look again; for `tropa worker`."""
     while True:
         report = send_due()
+        health.beat()
         if report.sent or report.retry or report.failed:
             log.info(
                 "outbox: %s sent, %s to retry, %s failed", report.sent, report.retry, report.failed

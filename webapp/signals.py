@@ -72,6 +72,11 @@ worker_tick = tropa.signal(
     doc="sender: None; before each round of the worker; a receiver does a batch of its "
     "background work and returns how many items it did (0 when nothing is left)",
 )
+deferred_work_counted = tropa.signal(
+    "deferred-work-counted",
+    doc="sender: None; for /healthz (a GET: read only); a receiver returns a dict of its "
+    "background work waiting for the worker, {name: count}",
+)
 demo_data_loading = tropa.signal(
     "demo-data-loading",
     doc="sender: None; after the core demo data; a receiver loads its package's demo rows "

@@ -1,6 +1,7 @@
 """Accounts, profile, admin of users, language, health and error pages."""
 
 import json
+import secrets
 from urllib.parse import urlsplit
 
 from flask import (
@@ -20,10 +21,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from webapp import LANGUAGES, services
+from webapp import LANGUAGES, health, services
+from webapp import metrics as metrics_module
 from webapp.extensions import db, limiter
 from webapp.forms import (
     ApiTokenForm,
@@ -378,19 +379,20 @@ def admin_user(user_id: int):
 
 @bp.route("/healthz")
 def healthz():
-    try:
-        db.session.execute(text("SELECT 1"))
-        database = "ok"
-    except Exception:  # noqa: BLE001  any failure means the database is down for us
-        db.session.rollback()
-        database = "error"
-    status = 200 if database == "ok" else 503
-    return jsonify(
-        status="ok" if status == 200 else "error",
-        app="ok",
-        database=database,
-        database_backend=db.engine.dialect.name,
-    ), status
+    """For monitoring (webapp.health): 503 when the database or the mail worker is down."""
+    report = health.check()
+    return jsonify(report.as_json()), 200 if report.healthy else 503
+
+
+@bp.route("/metrics")
+def metrics():
+    """Prometheus metrics (webapp.metrics); a bearer token when TROPA_METRICS_TOKEN is set."""
+    token = current_app.config["TROPA_METRICS_TOKEN"]
+    given = request.headers.get("Authorization", "")
+    if token and not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        abort(401)
+    body, content_type = metrics_module.exposition()
+    return body, 200, {"Content-Type": content_type, "Cache-Control": "no-store"}
 
 
 def _wants_json() -> bool:

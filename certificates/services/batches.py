@@ -11,8 +11,9 @@ it does not hold yet (revoked certificates are left out), then advances `done`. 
 never changed in place: a step writes the next archive beside it and `os.replace`s it, so
 a process killed mid-step leaves the previous archive whole; the last step checks the ZIP
 holds exactly the batch's valid certificates and rebuilds it if not. The steps of one
-batch take turns on a lock file in the files folder; the database's write lock is held
-only while issuing, never while rendering, so the door's check-in does not wait for PDFs.
+batch take turns on a database lock (`_steps_of`), so they may run on any host; the
+database's write lock is held only while issuing, never while rendering, so the door's
+check-in does not wait for PDFs.
 """
 
 import fcntl
@@ -27,7 +28,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import joinedload
 
 from certificates.models import BatchState, Certificate, CertificateBatch
@@ -38,11 +39,13 @@ from events.models import Event, Registration
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import latin
-from webapp.storage import files_dir, stored_path
+from webapp.storage import stored_path
 from webapp.transactions import end_read, unit_of_work
 from webapp.types import utcnow
 
 CHUNK = 25
+# The first key of the batches' advisory locks on PostgreSQL (the second is the batch id)
+_BATCH_LOCK_SPACE = 0x7472_6362  # "trcb"
 # A batch no page has stepped for this long is continued by the mail worker.
 QUIET_BEFORE_BACKGROUND = timedelta(minutes=1)
 
@@ -134,21 +137,27 @@ def continue_quiet_batch(_sender=None) -> int:
     """Finish a batch that no page has advanced for a while (its organiser closed the tab):
     work for the mail worker (webapp.outbox.deferred_work), so a large batch completes in
     the background. Returns 1 when it finished one, 0 when none was waiting."""
-    quiet_since = utcnow() - QUIET_BEFORE_BACKGROUND
     batch_id = db.session.scalar(
-        select(CertificateBatch.id)
-        .where(
-            CertificateBatch.state == BatchState.RUNNING,
-            func.coalesce(CertificateBatch.stepped_at, CertificateBatch.created_at) < quiet_since,
-        )
-        .order_by(CertificateBatch.id)
-        .limit(1)
+        _quiet_batches(CertificateBatch.id).order_by(CertificateBatch.id).limit(1)
     )
     end_read()
     if batch_id is None:
         return 0
     run_batch(batch_id)
     return 1
+
+
+def count_quiet_batches(_sender=None) -> dict[str, int]:
+    """Batches waiting for the worker to continue them (for /healthz)."""
+    return {"certificate_batches": db.session.scalar(_quiet_batches(func.count()))}
+
+
+def _quiet_batches(what):
+    quiet_since = utcnow() - QUIET_BEFORE_BACKGROUND
+    return select(what).where(
+        CertificateBatch.state == BatchState.RUNNING,
+        func.coalesce(CertificateBatch.stepped_at, CertificateBatch.created_at) < quiet_since,
+    )
 
 
 def latest_batch(event_id: int) -> CertificateBatch | None:
@@ -274,8 +283,29 @@ def _write_archive(path: Path, certificates: list[Certificate], start_from: Path
 
 @contextmanager
 def _steps_of(batch_id: int) -> Iterator[None]:
-    """One step of a batch at a time, across the workers of this host."""
-    with open(files_dir() / f"batch-{batch_id}.lock", "a") as lock_file:
+    """One step of a batch at a time, whichever host runs it.
+
+    PostgreSQL: a transaction-level advisory lock on a connection of its own, held for the
+    step (its units of work commit on the session's connection meanwhile); the server frees
+    it when the step ends or its process dies. SQLite is one host's file: a lock file
+    beside it, as its writers' queue (webapp.transactions) has — its own writer lock would
+    stop the door's check-ins while the PDFs render."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as connection:
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :batch)"),
+                {"space": _BATCH_LOCK_SPACE, "batch": batch_id},
+            )
+            try:
+                yield
+            finally:
+                connection.rollback()
+        return
+    database = db.engine.url.database
+    if not database or database == ":memory:":  # one process: nobody else can step
+        yield
+        return
+    with open(f"{database}.batch-lock", "a") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             yield

@@ -1,36 +1,43 @@
 """Portable credentials: a certificate as an Open Badges 3.0 `OpenBadgeCredential`, signed
-as a VC-JWT with the centre's Ed25519 key, and the public key as a JWKS.
+as a VC-JWT with the centre's current Ed25519 key (certificates.services.signing_keys), the
+public keys as a JWKS, and the revocation status list.
 
-The key is generated into the instance folder on first use. Several gunicorn workers may
-ask for it at once: the file is created with O_EXCL, so exactly one key is written and the
-others read it. Anyone can verify a credential offline with the JWKS at
-/.well-known/jwks.json; whether it was revoked since is on its /verify page (the
-credential's id).
+Anyone can verify a credential offline with the JWKS at /.well-known/jwks.json (the JWT's
+`kid` is `<base>/.well-known/jwks.json#<thumbprint>`). Its `credentialStatus` points to a
+W3C Bitstring Status List (`/credentials/status/revocation`, itself a signed VC-JWT): bit
+`statusListIndex` (the certificate's id, which a re-issue keeps) is 1 once the certificate
+is revoked, so a verifier that caches the list learns of revocations without asking about
+each credential.
 """
 
-import base64
+import gzip
 import hashlib
-import json
-import os
+import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from certificates.models import Certificate, TemplateKind
+from certificates.services import signing_keys
 from webapp.extensions import db
 from webapp.urls import absolute_url, base_url
 
-KEY_FILE = "credentials-ed25519.pem"
-ALGORITHM = "EdDSA"
+ALGORITHM = signing_keys.ALGORITHM
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+JWKS_PATH = "/.well-known/jwks.json"
+STATUS_LIST_PATH = "/credentials/status/revocation"
+# The spec's minimum, so that one list hides which of its entries a verifier asks about
+STATUS_LIST_MIN_BITS = 131_072
+# The status list's validFrom while nothing has been revoked (a fixed date keeps the
+# signed list, hence its ETag, the same on every host)
+_NOTHING_REVOKED_SINCE = datetime(2026, 1, 1, tzinfo=UTC)
+# urn:uuid subject ids are derived from the verification code in this namespace
+_SUBJECT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://tropa/certificates")
 
 
 CODE_MAX_LENGTH = 40
@@ -51,46 +58,24 @@ def verify_url(code: str) -> str:
     return absolute_url(f"/verify/{code}")
 
 
-def signing_key() -> Ed25519PrivateKey:
-    path = Path(current_app.instance_path) / KEY_FILE
-    if not path.exists():
-        _create_key(path)
-    return serialization.load_pem_private_key(path.read_bytes(), password=None)
+def _base() -> str:
+    return current_app.config["TROPA_BASE_URL"]
 
 
-def _create_key(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker won the race: its key is the key
-        return
-    with os.fdopen(fd, "wb") as key_file:
-        key_file.write(pem)
-
-
-def public_jwk() -> dict:
-    public = (
-        signing_key()
-        .public_key()
-        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    )
-    jwk = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(public)}
-    # RFC 7638 thumbprint: the members in lexical order, no spaces
-    thumbprint = hashlib.sha256(json.dumps(jwk, separators=(",", ":")).encode()).digest()
-    return jwk | {"kid": _b64url(thumbprint), "use": "sig", "alg": ALGORITHM}
+def subject_id(certificate: Certificate) -> str:
+    """A stable `urn:uuid:` for the holder of this certificate (OB 3.0 asks for `sub` ==
+    credentialSubject.id); derived one-way from the code, so it never changes."""
+    return f"urn:uuid:{uuid.uuid5(_SUBJECT_NAMESPACE, certificate.code)}"
 
 
 def jwks() -> dict:
-    return {"keys": [public_jwk()]}
+    return {"keys": [key.public_jwk() for key in signing_keys.published_keys()]}
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def _sign(claims: dict) -> str:
+    key = signing_keys.current_key()
+    headers = {"kid": f"{_base()}{JWKS_PATH}#{key.kid}", "typ": "vc+jwt"}
+    return jwt.encode(claims, key.private, algorithm=ALGORITHM, headers=headers)
 
 
 def open_badge(certificate: Certificate) -> dict:
@@ -130,6 +115,7 @@ def open_badge(certificate: Certificate) -> dict:
         "validFrom": _iso(issued),
         "name": snapshot["title"],
         "credentialSubject": {
+            "id": subject_id(certificate),
             "type": ["AchievementSubject"],
             "name": snapshot["holder_name"],
             "identifier": [
@@ -142,6 +128,13 @@ def open_badge(certificate: Certificate) -> dict:
             ],
             "achievement": achievement,
             **({"creditsEarned": hours} if hours else {}),
+        },
+        "credentialStatus": {
+            "id": f"{base}{STATUS_LIST_PATH}#{certificate.id}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": str(certificate.id),
+            "statusListCredential": f"{base}{STATUS_LIST_PATH}",
         },
         "evidence": [
             {
@@ -160,13 +153,75 @@ def credential_jwt(certificate: Certificate) -> str:
     claims = {
         "iss": credential["issuer"]["id"],
         "jti": credential["id"],
-        "sub": credential["id"],
+        "sub": credential["credentialSubject"]["id"],
         "nbf": int(issued.timestamp()),
         "iat": int(issued.timestamp()),
         "vc": credential,
     }
-    headers = {"kid": public_jwk()["kid"], "typ": "JWT"}
-    return jwt.encode(claims, signing_key(), algorithm=ALGORITHM, headers=headers)
+    return _sign(claims)
+
+
+def status_list_jwt() -> tuple[str, str]:
+    """The revocation list as a signed BitstringStatusListCredential, and its ETag.
+
+    Rendered from the certificates table (one indexed query); the last rendering is kept
+    per process and reused while the revoked set, the size and the signing key are the
+    same — which the ETag names, so a verifier's cached copy gets a 304."""
+    revoked = list(
+        db.session.execute(
+            select(Certificate.id, Certificate.revoked_at)
+            .where(Certificate.revoked_at.is_not(None))
+            .order_by(Certificate.id)
+        )
+    )
+    highest = db.session.scalar(select(func.max(Certificate.id))) or 0
+    bits = -(-(highest + 1) // STATUS_LIST_MIN_BITS) * STATUS_LIST_MIN_BITS
+    kid = signing_keys.current_key().kid
+    fingerprint = f"{_base()}|{kid}|{bits}|" + ",".join(str(row.id) for row in revoked)
+    etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+    cached_etag, token = _last_status_list.get("signed", ("", ""))
+    if cached_etag != etag:
+        since = max((row.revoked_at for row in revoked), default=_NOTHING_REVOKED_SINCE)
+        token = _sign(_status_list_claims([row.id for row in revoked], bits, since))
+        _last_status_list["signed"] = (etag, token)  # one assignment: threads see a pair
+    return token, etag
+
+
+_last_status_list: dict[str, tuple[str, str]] = {}
+
+
+def _status_list_claims(revoked_ids: list[int], bits: int, since: datetime) -> dict:
+    url = f"{_base()}{STATUS_LIST_PATH}"
+    credential = {
+        "@context": [VC_CONTEXT],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": _base(),
+        "validFrom": _iso(since),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": "revocation",
+            "encodedList": encode_bitstring(revoked_ids, bits),
+        },
+    }
+    return {
+        "iss": _base(),
+        "jti": url,
+        "sub": credential["credentialSubject"]["id"],
+        "nbf": int(since.timestamp()),
+        "iat": int(since.timestamp()),
+        "vc": credential,
+    }
+
+
+def encode_bitstring(set_indexes: list[int], bits: int) -> str:
+    """The spec's encodedList: index 0 is the left-most bit, GZIP-compressed, multibase
+    base64url without padding ('u' prefix)."""
+    bitstring = bytearray(bits // 8)
+    for index in set_indexes:
+        bitstring[index // 8] |= 0x80 >> (index % 8)
+    return "u" + signing_keys.b64url(gzip.compress(bytes(bitstring), mtime=0))
 
 
 def _iso(moment: datetime) -> str:

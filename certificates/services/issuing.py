@@ -23,7 +23,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, exists, insert, literal, or_, select, tuple_, update
+from sqlalchemy import Select, delete, exists, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -661,3 +661,9 @@ def issue_due(registration_ids: list[int] | None = None, limit: int = DUE_PER_TI
 def issue_due_certificates(_sender=None) -> int:
     """worker_tick: the due certificates whose after-commit step failed or never ran."""
     return issue_due()
+
+
+def count_due_certificates(_sender=None) -> dict[str, int]:
+    """Certificates earned and not issued yet (for /healthz)."""
+    waiting = db.session.scalar(select(func.count()).select_from(CertificateDue))
+    return {"certificates_due": waiting}

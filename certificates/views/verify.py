@@ -1,5 +1,6 @@
 """Public verification: /verify/<code> (a page for people, a JSON status for machines), the
-certificate as a signed Open Badges credential, and the centre's public key (JWKS).
+certificate as a signed Open Badges credential, the centre's public keys (JWKS) and the
+revocation status list that offline verifiers check.
 
 Unknown codes answer a plain 404, and only those count against a per-address rate limit:
 guessing codes is slow, looking up real ones is not limited.
@@ -7,7 +8,7 @@ guessing codes is slow, looking up real ones is not limited.
 
 from datetime import date
 
-from flask import abort, current_app, jsonify, make_response, render_template
+from flask import abort, current_app, jsonify, make_response, render_template, request
 from flask_babel import format_date
 
 from certificates.models import Certificate
@@ -103,3 +104,14 @@ def jwks():
     response = jsonify(credentials.jwks())
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+@bp.route(credentials.STATUS_LIST_PATH)
+def revocation_status_list():
+    """The W3C Bitstring Status List of revocations, as a signed VC-JWT; cached by ETag."""
+    token, etag = credentials.status_list_jwt()
+    response = make_response(token)
+    response.headers["Content-Type"] = "application/vc+jwt"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.set_etag(etag)
+    return response.make_conditional(request)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
 from events.models import Event, EventKind, Registration, RegistrationStatus, Session
@@ -231,6 +231,16 @@ def send_due_mail(_sender=None, limit: int = DUE_BATCH) -> int:
         )
     )
     return _send_due(due) if due else 0
+
+
+def count_mail_due(_sender=None) -> dict[str, int]:
+    """Registrations whose ticket or status mail is still owed (for /healthz)."""
+    waiting = db.session.scalar(
+        select(func.count())
+        .select_from(Registration)
+        .where(or_(Registration.ticket_mail_due, Registration.status_mail_due))
+    )
+    return {"registration_mail": waiting}
 
 
 # --- reminders -----------------------------------------------------------------------------

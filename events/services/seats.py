@@ -28,7 +28,7 @@ from events.models import (
     registration_search_text,
 )
 from events.services import notifications
-from webapp import signals
+from webapp import metrics, signals
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType, User
@@ -277,6 +277,7 @@ def register(
         if mail_ticket:
             _owe_mail([registration], ticket=True)
         _changed(registration)
+    metrics.count_registration(registration.status.value)
     return RegisterResult(registration, created=True)
 
 

@@ -28,7 +28,7 @@ from events.forms.checkin import BadRequestBody, parse_checkin_request, parse_un
 from events.models import AttendanceMethod, Event, Session
 from events.services import access, checkin, door
 from events.views import bp, event_for_checkin_staff
-from webapp import LANGUAGES, api_auth
+from webapp import LANGUAGES, api_auth, metrics
 from webapp.extensions import csrf, db, limiter
 from webapp.filters import local_datetime, local_time
 from webapp.types import utcnow
@@ -272,7 +272,7 @@ def api_checkin():
             )
         except checkin.CheckinRequestError as error:
             return _json_error(400, "bad_request", error.message)
-    return jsonify(answer)
+    return jsonify(metrics.count_checkin(answer))
 
 
 def _event_of(body) -> Event | None:
