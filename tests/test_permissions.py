@@ -50,6 +50,7 @@ PROJECT = "/projects/{project_id}"
 STEPS = "/manage/programmes/{programme_id}/steps"
 TEMPLATES = "/certificates/templates/"
 TEMPLATE = "/certificates/templates/{template_id}"
+OUTBOX_MSG = "/admin/outbox/{message_id}"
 NOT_ROUTES = {  # files, not pages
     "static",
     "bootstrap.static",
@@ -81,6 +82,8 @@ PERMISSIONS_TABLE = {
     "webapp.admin_outbox":            (LOGIN, 403,         403,         403,         200),
     "webapp.admin_outbox_message":    (LOGIN, 403,         403,         403,         200),
     "webapp.admin_outbox_preview":    (LOGIN, 403,         403,         403,         200),
+    # the world's message is queued, not failed: refused with a message, back to it
+    "webapp.admin_outbox_resend":     (LOGIN, 403,         403,         403,         OUTBOX_MSG),
     # public course pages and API
     "courses.index":                  (200,   200,         200,         200,         200),
     "courses.catalogue":              (200,   200,         200,         200,         200),
