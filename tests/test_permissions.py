@@ -116,6 +116,10 @@ PERMISSIONS_TABLE = {
     "events.registrant_action":       (LOGIN, 403,         403,         REGISTRANTS, REGISTRANTS),
     "events.import_registrants_page": (LOGIN, 403,         403,         200,         200),
     "events.import_sample":           (LOGIN, 403,         403,         200,         200),
+    # bulk actions (an empty form changes nothing), the door list (staff too) and badges
+    "events.registrants_bulk":        (LOGIN, 403,         403,         REGISTRANTS, REGISTRANTS),
+    "events.door_list_pdf":           (LOGIN, 403,         403,         200,         200),
+    "events.badges_pdf":              (LOGIN, 403,         403,         200,         200),
     # public event pages, tickets (anyone with the link) and the events API
     "events.event_list":              (200,   200,         200,         200,         200),
     "events.event_page":              (200,   200,         200,         200,         200),

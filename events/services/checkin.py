@@ -43,6 +43,7 @@ from webapp.extensions import db
 from webapp.locking import write_transaction
 from webapp.models import User, search_key
 from webapp.services import SECRET_ALPHABET
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 REASONS = (
@@ -546,7 +547,7 @@ def mark(
         by_name=by_user.full_name if by_user else None,
         when=now or utcnow(),
     )
-    with write_transaction():
+    with unit_of_work():  # joins a bulk check-in's unit
         person = _lock_person(event_id, None, registration_id)
         if person is None:
             return False

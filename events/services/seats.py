@@ -26,12 +26,12 @@ from events.models import (
 )
 from events.services import notifications
 from webapp.extensions import db
-from webapp.locking import write_transaction
 from webapp.models import Organisation, OrganisationType, User
 from webapp.services import (
     normalise_email,
     random_secret,
 )
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 Status = RegistrationStatus
@@ -93,8 +93,9 @@ def registration_state(event: Event, now: datetime | None = None) -> str | None:
 
 @contextmanager
 def event_lock(event_id: int) -> Iterator[Event]:
-    """A transaction that holds the event's seat lock; commits on success, else rolls back."""
-    with write_transaction():
+    """A unit of work that holds the event's seat lock; commits on success, else rolls back
+    (inside an enclosing unit, e.g. a bulk action, it joins that one)."""
+    with unit_of_work():
         locked = db.session.execute(
             select(Event.id).where(Event.id == event_id).with_for_update()
         ).scalar_one_or_none()

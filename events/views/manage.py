@@ -65,6 +65,7 @@ def _event_data(form: EventForm) -> editing.EventData:
         description=form.description.data or "",
         venue=(form.venue.data or "").strip() or None,
         address=(form.address.data or "").strip() or None,
+        municipality=form.municipality.data or None,
         online_url=form.online_url.data or None,
         timezone=zone,
         capacity=form.capacity.data,
