@@ -320,3 +320,17 @@ def test_staff_print_the_door_list_but_not_badges(client, users):
     login(client, staff)
     assert client.get(f"/manage/events/{event.id}/door-list.pdf").status_code == 200
     assert client.get(f"/manage/events/{event.id}/badges.pdf").status_code == 403
+
+
+def test_a_bulk_action_returns_to_the_sorted_filtered_list(client, organiser):
+    event = make_event()
+    [anna] = people(event, "Анна")
+    html = client.get(list_url(event, sort="-name", status="confirmed")).get_data(as_text=True)
+    form = html.split('id="bulk"')[1].split("</form>")[0]
+    assert form.count('name="next"') == 1
+    response = client.post(
+        f"/manage/events/{event.id}/registrants/bulk",
+        data={"ids": [str(anna.id)], "action": "check_in", "next": re.search(
+            r'name="next" value="([^"]+)"', form).group(1).replace("&amp;", "&")},
+    )  # fmt: skip
+    assert response.headers["Location"].endswith("registrants?sort=-name&status=confirmed")
