@@ -19,7 +19,8 @@ COLUMNS, ROWS = 2, 4
 WIDTH, HEIGHT = 90 * mm, 65 * mm
 PADDING = 5 * mm
 QR_SIZE = 28 * mm
-NAME_SIZES = (17, 15, 13, 11)  # a long name shrinks before it wraps onto a third line
+NAME_SIZES = (17, 15, 13, 11)
+ORGANISATION_LINES = 4  # a long name shrinks before it wraps onto a third line
 
 
 def badges_pdf(event: Event) -> bytes:
@@ -69,7 +70,10 @@ def _badge(pdf: Canvas, event: Event, registration: Registration, x: float, y: f
     organisation = registration.organisation.name if registration.organisation else ""
     beside_qr = WIDTH - 2 * PADDING - QR_SIZE - 2 * mm
     cursor -= 2 * mm
-    for line in simpleSplit(organisation, REGULAR, 9, beside_qr)[:3]:
+    lines = simpleSplit(organisation, REGULAR, 9, beside_qr)
+    if len(lines) > ORGANISATION_LINES:  # the rest of a long name is cut, visibly
+        lines = [*lines[: ORGANISATION_LINES - 1], lines[ORGANISATION_LINES - 1] + "…"]
+    for line in lines:
         cursor -= 11
         pdf.setFont(REGULAR, 9)
         pdf.drawString(x + PADDING, cursor, line)
