@@ -36,7 +36,7 @@ def events(app_ctx):
         "hybrid": make_event(
             "Круглый стол в Старой Руссе",
             starts_in=timedelta(days=40),
-            municipality="Старорусский муниципальный район",
+            municipality="Старорусский район",
             online_url="https://meet.example.org/r",
         ),
         "past": make_event("Прошедший семинар", starts_in=timedelta(days=-30)),
@@ -109,3 +109,17 @@ def test_an_event_in_the_evening_counts_for_its_own_day(client, app_ctx):
     day = f"{evening.year}-03-10"
     assert titles(client, date_from=day, date_to=day) == ["Вечерний семинар"]
     assert titles(client, date_from=f"{evening.year}-03-11") == []
+
+
+def test_the_organiser_sets_the_municipality_and_the_list_finds_the_event(client, users):
+    from tests.conftest import login
+    from tests.test_events_manage import event_form, only_event
+
+    login(client, users["organiser"])
+    new = event_form(municipality="Боровичский район")
+    assert client.post("/manage/events/new", data=new).status_code == 302
+    assert only_event().municipality == "Боровичский район"
+    assert titles(client, municipality="Боровичский район") == ["Семинар «Гранты для НКО»"]
+    unknown = event_form(title="Другое", municipality="Атлантида")
+    assert client.post("/manage/events/new", data=unknown).status_code == 200  # a form error
+    assert only_event().title == "Семинар «Гранты для НКО»"
