@@ -144,6 +144,8 @@ class Event(db.Model):
     address: Mapped[str | None] = mapped_column(String(300))
     online_url: Mapped[str | None] = mapped_column(String(500))
     timezone: Mapped[str] = mapped_column(String(50), default="Europe/Moscow")
+    # Where an in-person event takes place (webapp.forms.MUNICIPALITIES), for the list's filter.
+    municipality: Mapped[str | None] = mapped_column(String(100))
     capacity: Mapped[int | None]
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

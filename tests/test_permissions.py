@@ -50,6 +50,7 @@ PROJECT = "/projects/{project_id}"
 STEPS = "/manage/programmes/{programme_id}/steps"
 TEMPLATES = "/certificates/templates/"
 TEMPLATE = "/certificates/templates/{template_id}"
+OUTBOX_MSG = "/admin/outbox/{message_id}"
 NOT_ROUTES = {  # files, not pages
     "static",
     "bootstrap.static",
@@ -82,6 +83,8 @@ PERMISSIONS_TABLE = {
     "webapp.admin_outbox":            (LOGIN, 403,         403,         403,         200),
     "webapp.admin_outbox_message":    (LOGIN, 403,         403,         403,         200),
     "webapp.admin_outbox_preview":    (LOGIN, 403,         403,         403,         200),
+    # the world's message is queued, not failed: refused with a message, back to it
+    "webapp.admin_outbox_resend":     (LOGIN, 403,         403,         403,         OUTBOX_MSG),
     # public course pages and API
     "courses.index":                  (200,   200,         200,         200,         200),
     "courses.catalogue":              (200,   200,         200,         200,         200),
@@ -114,6 +117,10 @@ PERMISSIONS_TABLE = {
     "events.registrant_action":       (LOGIN, 403,         403,         REGISTRANTS, REGISTRANTS),
     "events.import_registrants_page": (LOGIN, 403,         403,         200,         200),
     "events.import_sample":           (LOGIN, 403,         403,         200,         200),
+    # bulk actions (an empty form changes nothing), the door list (staff too) and badges
+    "events.registrants_bulk":        (LOGIN, 403,         403,         REGISTRANTS, REGISTRANTS),
+    "events.door_list_pdf":           (LOGIN, 403,         403,         200,         200),
+    "events.badges_pdf":              (LOGIN, 403,         403,         200,         200),
     # public event pages, tickets (anyone with the link) and the events API
     "events.event_list":              (200,   200,         200,         200,         200),
     "events.event_page":              (200,   200,         200,         200,         200),

@@ -19,9 +19,11 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
 from webapp import health, signals
+from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.models import OutboxMessage, OutboxStatus
 from webapp.transactions import end_read, unit_of_work
@@ -227,6 +229,30 @@ def previews() -> dict[str, Preview]:
         for preview in samples
     ]
     return {preview.template: preview for preview in found}
+
+
+class OutboxError(ServiceError):
+    MESSAGES = {
+        "not_found": _l("There is no such message."),
+        "not_failed": _l("Only a failed message can be sent again."),
+    }
+
+
+def resend(message_id: int) -> OutboxMessage:
+    """Queue a failed message again, due now, with its tries counted afresh (e.g. once a
+    mistyped address is fixed at the mail server or the server is back)."""
+    lock = select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
+    with unit_of_work():
+        row = db.session.scalars(lock.execution_options(populate_existing=True)).one_or_none()
+        if row is None:
+            raise OutboxError("not_found")
+        if row.status != OutboxStatus.FAILED:
+            raise OutboxError("not_failed")
+        row.status = OutboxStatus.QUEUED
+        row.attempts = 0
+        row.due_at = utcnow()
+        row.claimed_until = None
+    return row
 
 
 def parts(content: bytes) -> dict[str, str]:

@@ -53,6 +53,7 @@ from events.models import (
     PRESENT_OR_LATE,
     Attendance,
     Event,
+    EventKind,
     Registration,
     RegistrationStatus,
 )
@@ -591,7 +592,7 @@ def _issues_participation(event_id: int) -> bool:
         db.session.scalar(
             select(EventCertificates.enabled)
             .join(Event, Event.id == EventCertificates.event_id)
-            .where(EventCertificates.event_id == event_id, Event.kind == "event")
+            .where(EventCertificates.event_id == event_id, Event.kind == EventKind.EVENT)
         )
     )
     _participation[event_id] = (issues, now + PARTICIPATION_CACHE_SECONDS)

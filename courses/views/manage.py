@@ -11,7 +11,9 @@ from courses import services
 from courses.forms import CourseForm, ProgrammeForm
 from courses.models import Course, Programme
 from courses.views import bp
+from events.forms import repeating
 from events.forms.manage import SessionForm
+from events.forms.repeating import NewSessionForm
 from events.models import Session
 from events.services import editing
 from webapp.extensions import db
@@ -122,11 +124,15 @@ def edit_course(course_id: int):
 @roles_required(Role.ORGANISER)
 def manage_sessions(course_id: int):
     course = db.get_or_404(Course, course_id)
-    form = SessionForm()
+    form = NewSessionForm()
     if form.validate_on_submit():
-        _save_session(None, course, form)
-        flash(_("Session added."))
-        return redirect(url_for("courses.manage_sessions", course_id=course.id))
+        if form.repeat.data == repeating.ONCE:
+            _save_session(None, course, form)
+            flash(_("Session added."))
+            return redirect(url_for("courses.manage_sessions", course_id=course.id))
+        if added := repeating.add_sessions(course.id, form):
+            flash(_("Sessions added: %(n)s.", n=added))
+            return redirect(url_for("courses.manage_sessions", course_id=course.id))
     return render_template(
         "courses/manage_sessions.html", course=course, form=form, delete_form=ConfirmForm()
     )

@@ -23,7 +23,13 @@ from wtforms.validators import (
 )
 
 from events.models import QUESTION_KIND_LABELS, QuestionKind, Visibility
-from webapp.forms import BoundedDateField, BoundedDateTimeField, CheckboxListField, WholeNumberField
+from webapp.forms import (
+    BoundedDateField,
+    BoundedDateTimeField,
+    CheckboxListField,
+    WholeNumberField,
+    municipality_choices,
+)
 from webapp.timezones import timezone_choices
 
 _DATETIME = "%Y-%m-%dT%H:%M"
@@ -40,6 +46,7 @@ class EventForm(FlaskForm):
     timezone = SelectField(_l("Time zone"))
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=300)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    municipality = SelectField(_l("Municipality"), validators=[Optional()])
     online_url = URLField(
         _l("Online link"),
         validators=[Optional(), URL(message=_l("Give a full link, https://…")), Length(max=500)],
@@ -73,6 +80,7 @@ class EventForm(FlaskForm):
         super().__init__(*args, **kwargs)
         default_zone = current_app.config["TROPA_TIMEZONE"]
         self.timezone.choices = timezone_choices(default_zone, event_timezone or "")
+        self.municipality.choices = municipality_choices()
         if not self.timezone.data:
             self.timezone.data = default_zone
 

@@ -610,7 +610,7 @@ def mark(
         by_name=by_user.full_name if by_user else None,
         when=now or utcnow(),
     )
-    with unit_of_work():
+    with unit_of_work():  # joins a bulk check-in's unit
         person = _lock_person(event_id, None, registration_id)
         if person is None:
             return False

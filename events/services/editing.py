@@ -63,6 +63,7 @@ class EventData:
     requires_approval: bool
     asks_organisation: bool
     staff_ids: list[int] = field(default_factory=list)
+    municipality: str | None = None
     # The event's one session; None when an agenda of several sessions sets the times.
     starts_at: datetime | None = None
     ends_at: datetime | None = None
@@ -71,7 +72,7 @@ class EventData:
 _PLAIN_FIELDS = (
     "title", "description", "venue", "address", "online_url", "timezone",
     "registration_opens_at", "registration_closes_at", "visibility", "requires_approval",
-    "asks_organisation",
+    "asks_organisation", "municipality",
 )  # fmt: skip
 
 

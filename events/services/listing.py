@@ -2,9 +2,11 @@
 queries whatever the number of events."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from flask import current_app
+from sqlalchemy import Select, func, or_, select
 
 from events.models import (
     PRESENT_OR_LATE,
@@ -17,10 +19,12 @@ from events.models import (
 )
 from events.services import seats
 from webapp.extensions import db
+from webapp.models import search_key
 from webapp.types import utcnow
 
 OUTREACH = EventKind.EVENT  # forums, seminars, round tables (courses are EventKind.COURSE)
 UPCOMING, PAST = "upcoming", "past"
+ONLINE, OFFLINE = "online", "offline"
 
 
 def _first_start():
@@ -41,12 +45,47 @@ def _last_end():
     )
 
 
-def event_list_query(when: str = UPCOMING) -> Select:
-    """Published outreach events: upcoming (not over yet, soonest first, undated last),
-    past (the latest first) or all of them by date."""
+@dataclass(frozen=True)
+class EventFilter:
+    """The public list's search and filters; dates are days in the centre's time zone."""
+
+    text: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    format: str | None = None  # ONLINE: has a link; OFFLINE: has a venue or address
+    municipality: str | None = None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), ZoneInfo(current_app.config["TROPA_TIMEZONE"]))
+
+
+def _filtered(query: Select, wanted: EventFilter, starts, ends) -> Select:
+    for word in search_key(wanted.text).split():
+        query = query.where(Event.search_text.contains(word, autoescape=True))
+    if wanted.date_from:  # still on (or after) that day
+        query = query.where(ends >= _day_start(wanted.date_from))
+    if wanted.date_to:  # begun by the end of that day
+        query = query.where(starts < _day_start(wanted.date_to + timedelta(days=1)))
+    if wanted.format == ONLINE:
+        query = query.where(func.coalesce(Event.online_url, "") != "")
+    elif wanted.format == OFFLINE:
+        query = query.where(
+            or_(func.coalesce(Event.venue, "") != "", func.coalesce(Event.address, "") != "")
+        )
+    if wanted.municipality:
+        query = query.where(Event.municipality == wanted.municipality)
+    return query
+
+
+def event_list_query(when: str = UPCOMING, wanted: EventFilter | None = None) -> Select:
+    """Published outreach events that match `wanted`: upcoming (not over yet, soonest
+    first, undated last), past (the latest first) or all of them by date."""
     now = utcnow()
     query = select(Event).where(Event.kind == OUTREACH, Event.visibility == Visibility.PUBLISHED)
     starts, ends = _first_start(), _last_end()
+    if wanted is not None:
+        query = _filtered(query, wanted, starts, ends)
     if when == PAST:
         return query.where(ends < now).order_by(starts.desc(), Event.id.desc())
     if when == UPCOMING:

@@ -23,6 +23,7 @@ class Announcement:
     body: str
     status: RegistrationStatus | None = None  # None: everyone not cancelled
     checked_in: bool | None = None
+    registration_ids: tuple[int, ...] | None = None  # those picked on the list; None: any
 
 
 def recipients_query(event: Event, announcement: Announcement) -> Select:
@@ -32,6 +33,8 @@ def recipients_query(event: Event, announcement: Announcement) -> Select:
     )
     if announcement.status is None:
         query = query.where(Registration.status != RegistrationStatus.CANCELLED)
+    if announcement.registration_ids is not None:
+        query = query.where(Registration.id.in_(announcement.registration_ids))
     return query
 
 

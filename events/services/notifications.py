@@ -18,7 +18,7 @@ session created, moved, cancelled or restored.
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -282,9 +282,38 @@ def _session_is_on(session: Session) -> bool:
     return session.cancelled_at is None and session.event.cancelled_at is None
 
 
+def reminded_sessions(event: Event) -> list[Session]:
+    """The sessions people are reminded of: each session of a course (every meeting is a
+    new day out), but only the first session of each day of an outreach event, whose
+    agenda items are one day's programme (a forum of 4 items: 2 reminders, not 8)."""
+    sessions = [session for session in event.sessions if _session_is_on(session)]
+    if event.kind != EventKind.EVENT:  # a course
+        return sessions
+    first_of_day: dict[date, Session] = {}
+    for session in sorted(sessions, key=lambda s: (s.starts_at, s.id or 0)):
+        first_of_day.setdefault(session.starts_at.astimezone(event.tz).date(), session)
+    return list(first_of_day.values())
+
+
 def reschedule_session(db_session: OrmSession, session: Session) -> None:
-    _pending_reminders(db_session, session_id=session.id)
-    if not _session_is_on(session):
+    event = session.event
+    if event.kind == EventKind.EVENT:
+        # A moved, added or cancelled item can change which one opens its day (and the day
+        # it left): the event's reminders are computed again.
+        db_session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.template == REMINDER,
+                OutboxMessage.status == OutboxStatus.QUEUED,
+                OutboxMessage.session_id.in_(
+                    select(Session.id).where(Session.event_id == event.id)
+                ),
+            )
+        )
+        reminded = reminded_sessions(event)
+    else:
+        _pending_reminders(db_session, session_id=session.id)
+        reminded = [session] if _session_is_on(session) else []
+    if not reminded:
         return
     confirmed = db_session.scalars(
         select(Registration).where(
@@ -292,16 +321,16 @@ def reschedule_session(db_session: OrmSession, session: Session) -> None:
         )
     )
     for registration in confirmed:
-        _queue_reminders(session, registration)
+        for reminded_session in reminded:
+            _queue_reminders(reminded_session, registration)
 
 
 def reschedule_registration(db_session: OrmSession, registration: Registration) -> None:
     _pending_reminders(db_session, registration_id=registration.id)
     if registration.status != Status.CONFIRMED:
         return
-    for session in registration.event.sessions:
-        if _session_is_on(session):
-            _queue_reminders(session, registration)
+    for session in reminded_sessions(registration.event):
+        _queue_reminders(session, registration)
 
 
 # --- the receivers (connected in events.init_app) -----------------------------------------

@@ -91,7 +91,8 @@ def registration_state(event: Event, now: datetime | None = None) -> str | None:
 @contextmanager
 def event_lock(event_id: int) -> Iterator[Event]:
     """A unit of work that holds the event's seat lock; commits at its end, else rolls
-    back. Yields the event, read under the lock."""
+    back (inside an enclosing unit, e.g. a bulk action, it joins that one). Yields the
+    event, read under the lock."""
 
     def lock() -> None:
         locked = db.session.execute(

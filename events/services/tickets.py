@@ -156,7 +156,7 @@ def ticket_pdf(registration: Registration) -> bytes:
     write(status_text(registration, waitlist_position(registration)), 14)
 
     qr_size = min(110 * mm, y - margin - 20 * mm)
-    _draw_qr(pdf, url, (page_width - qr_size) / 2, y - 6 * mm - qr_size, qr_size)
+    draw_qr(pdf, url, (page_width - qr_size) / 2, y - 6 * mm - qr_size, qr_size)
     y -= 6 * mm + qr_size
     pdf.setFont(REGULAR, 10)
     pdf.drawCentredString(page_width / 2, y - 5 * mm, url)
@@ -168,7 +168,7 @@ def ticket_pdf(registration: Registration) -> bytes:
     return buffer.getvalue()
 
 
-def _draw_qr(pdf: Canvas, text: str, x: float, y: float, size: float) -> None:
+def draw_qr(pdf: Canvas, text: str, x: float, y: float, size: float) -> None:
     """The QR code as one filled vector path, its quiet zone included in `size`.
 
     One path, not a square per module: a viewer draws no hairline seams between modules.

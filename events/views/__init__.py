@@ -1,7 +1,8 @@
 """The events blueprint, one module a concern: `public` (list, event page, registration,
 tickets), `manage` (editing events), `registrants` (the organiser's list, export, import),
-`checkin` (the door page and the check-in API), `calendars` (the .ics files and feeds),
-`messages` (writing to registrants)."""
+`registrant_tools` (bulk actions, the door list and badges), `checkin` (the door page and
+the check-in API), `calendars` (the .ics files and feeds), `messages` (writing to
+registrants)."""
 
 from flask import Blueprint, abort, make_response, render_template
 from flask_login import current_user
@@ -60,5 +61,6 @@ from events.views import (  # noqa: E402, F401
     manage,
     messages,
     public,
+    registrant_tools,
     registrants,
 )

@@ -6,7 +6,9 @@ from datetime import datetime
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from events.forms import repeating
 from events.forms.manage import AgendaSessionForm, EventForm, QuestionForm
+from events.forms.repeating import NewAgendaSessionForm
 from events.models import Event, EventKind, Question, Session
 from events.services import editing, listing
 from events.views import bp, event_for_managers
@@ -65,6 +67,7 @@ def _event_data(form: EventForm) -> editing.EventData:
         description=form.description.data or "",
         venue=(form.venue.data or "").strip() or None,
         address=(form.address.data or "").strip() or None,
+        municipality=form.municipality.data or None,
         online_url=form.online_url.data or None,
         timezone=zone,
         capacity=form.capacity.data,
@@ -128,11 +131,15 @@ def _save_session(event: Event, session: Session | None, form: AgendaSessionForm
 @roles_required(Role.ORGANISER)
 def event_sessions(event_id: int):
     event = _managed_event(event_id)
-    form = AgendaSessionForm()
+    form = NewAgendaSessionForm()
     if form.validate_on_submit():
-        _save_session(event, None, form)
-        flash(_("Session added."))
-        return redirect(url_for("events.event_sessions", event_id=event.id))
+        if form.repeat.data == repeating.ONCE:
+            _save_session(event, None, form)
+            flash(_("Session added."))
+            return redirect(url_for("events.event_sessions", event_id=event.id))
+        if added := repeating.add_sessions(event.id, form):
+            flash(_("Sessions added: %(n)s.", n=added))
+            return redirect(url_for("events.event_sessions", event_id=event.id))
     return render_template(
         "events/sessions.html", event=event, form=form, delete_form=ConfirmForm()
     )

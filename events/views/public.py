@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from events.forms.listing import EventListForm
 from events.forms.registration import RegistrationForm, registration_form
 from events.models import Event, Registration, RegistrationStatus
 from events.services import access, listing, seats, tickets
@@ -36,14 +37,29 @@ REMEMBERED = 20
 
 @bp.route("/events/")
 def event_list():
-    when = listing.PAST if request.args.get("when") == listing.PAST else listing.UPCOMING
+    form = EventListForm(formdata=request.args)
+    wanted = form.to_filter()
     page = db.paginate(
-        listing.event_list_query(when),
+        listing.event_list_query(form.when_value, wanted),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
     cards = listing.summarise(list(page.items))
-    return render_template("events/list.html", page=page, cards=cards, when=when)
+    return render_template(
+        "events/list.html",
+        page=page,
+        cards=cards,
+        when=form.when_value,
+        form=form,
+        filtered=wanted != listing.EventFilter(),
+        share_url=_share_url(),
+    )
+
+
+def _share_url() -> str:
+    """The list as filtered now, without the empty fields and the page number."""
+    args = {name: value for name, value in request.args.items() if value and name != "page"}
+    return current_app.config["TROPA_BASE_URL"] + url_for("events.event_list", **args)
 
 
 @bp.route("/events/<int:event_id>", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from events.forms.bulk import BulkForm
 from events.forms.registrants import (
     ImportForm,
     RegistrantActionForm,
@@ -13,7 +14,7 @@ from events.forms.registrants import (
     registrant_form,
 )
 from events.models import STATUS_LABELS, Event, Registration, RegistrationStatus
-from events.services import access, seats
+from events.services import access, registrant_order, seats
 from events.services.listing import OUTREACH
 from events.services.registrant_import import MAX_IMPORT_BYTES, ImportReport, import_registrants
 from events.services.registrants import (
@@ -37,7 +38,7 @@ PROBLEMS_SHOWN = 200
 Status = RegistrationStatus
 
 
-def _outreach_event(event_id: int, *, manage: bool) -> Event:
+def outreach_event(event_id: int, *, manage: bool) -> Event:
     """An outreach event the current user may manage (or, manage=False, see the list of);
     a course has its own enrolment list."""
     event = event_for_managers(event_id) if manage else event_for_checkin_staff(event_id)
@@ -60,11 +61,12 @@ def _list_url(event: Event) -> str:
 @bp.route("/manage/events/<int:event_id>/registrants")
 @login_required
 def registrants(event_id: int):
-    event = _outreach_event(event_id, manage=False)
+    event = outreach_event(event_id, manage=False)
     questions = list(event.questions)
     form = RegistrantFilterForm(questions, formdata=request.args)
+    sort = registrant_order.sort_key(request.args.get("sort"))
     page = db.paginate(
-        registrant_query(event.id, form.to_filter()),
+        registrant_order.ordered(registrant_query(event.id, form.to_filter()), sort),
         per_page=PAGE_SIZE,
         max_per_page=PAGE_SIZE,
         error_out=False,
@@ -80,7 +82,8 @@ def registrants(event_id: int):
         questions=questions,
         session_count=len(event.sessions),
         can_change=access.can_manage(current_user, event),
-        action_form=RegistrantActionForm(),
+        bulk_form=BulkForm(),
+        sort=sort,
         status_labels=STATUS_LABELS,
         answer_text=answer_text,
     )
@@ -89,7 +92,7 @@ def registrants(event_id: int):
 @bp.route("/manage/events/<int:event_id>/registrants.<any(csv, xlsx):fmt>")
 @login_required
 def export_registrants(event_id: int, fmt: str):
-    event = _outreach_event(event_id, manage=True)
+    event = outreach_event(event_id, manage=True)
     header, rows = export_table(event)
     return table_response(fmt, f"registrants-{event.id}", header, rows)
 
@@ -97,7 +100,7 @@ def export_registrants(event_id: int, fmt: str):
 @bp.route("/manage/events/<int:event_id>/registrants/<int:registrant_id>", methods=["GET", "POST"])
 @login_required
 def edit_registrant(event_id: int, registrant_id: int):
-    event = _outreach_event(event_id, manage=True)
+    event = outreach_event(event_id, manage=True)
     registration = _registration_of(event, registrant_id)
     form = registrant_form(event, registration)
     if form.validate_on_submit():
@@ -122,7 +125,7 @@ def edit_registrant(event_id: int, registrant_id: int):
 @bp.route("/manage/events/<int:event_id>/registrants/<int:registrant_id>/status", methods=["POST"])
 @login_required
 def registrant_action(event_id: int, registrant_id: int):
-    event = _outreach_event(event_id, manage=True)
+    event = outreach_event(event_id, manage=True)
     registration = _registration_of(event, registrant_id)
     form = RegistrantActionForm()
     if not form.validate_on_submit():
@@ -176,7 +179,7 @@ def _back(event: Event) -> str:
 @bp.route("/manage/events/<int:event_id>/registrants/import", methods=["GET", "POST"])
 @login_required
 def import_registrants_page(event_id: int):
-    event = _outreach_event(event_id, manage=True)
+    event = outreach_event(event_id, manage=True)
     # Refuse a big upload before reading it (the app allows larger uploads elsewhere).
     limit = MAX_IMPORT_BYTES + 64 * 1024  # the file and the form around it
     if request.method == "POST" and (request.content_length or 0) > limit:
@@ -229,7 +232,7 @@ def _import_summary(report: ImportReport) -> str:
 @login_required
 def import_sample(event_id: int):
     """A file to start a list from: the header and one example row."""
-    _outreach_event(event_id, manage=True)
+    outreach_event(event_id, manage=True)
     header = ["full_name", "email", "phone", "organisation_name", "organisation_type", "inn",
               "status"]  # fmt: skip
     example = ["Иванова Мария Петровна", "maria@example.org", "8 912 345-67-89",
