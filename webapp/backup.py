@@ -19,6 +19,7 @@ is set (then it says whether the two differ).
 """
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -63,38 +64,73 @@ class Summary:
 
 def backup(archive: Path) -> dict:
     """Write the archive (atomically: a half-written one never takes the name); returns
-    the manifest."""
+    the manifest. Files go into the archive straight from their folders, hashed on the
+    way (no copy of the files folder on the disk); the manifest is the last member."""
     archive = Path(archive)
-    with tempfile.TemporaryDirectory(prefix="tropa-backup-") as scratch:
-        staging = Path(scratch)
-        dump = _dump_database(staging)
-        _copy_tree(_files_dir(), staging / FILES)
-        _copy_tree(_keys_dir(), staging / KEYS)
-        (staging / INSTANCE_KEYS).mkdir(parents=True)
-        for pem in Path(current_app.instance_path).glob("*.pem"):
-            shutil.copy2(pem, staging / INSTANCE_KEYS / pem.name)
-        (staging / SECRET_KEY_MEMBER).parent.mkdir(parents=True, exist_ok=True)
-        (staging / SECRET_KEY_MEMBER).write_text(current_app.config["SECRET_KEY"])
-        manifest = {
-            "format": FORMAT,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "database_backend": db.engine.dialect.name,
-            "database_dump": dump,
-            "schema_revision": _schema_revision(),
-            "checksums": {
-                path.relative_to(staging).as_posix(): _sha256(path)
-                for path in sorted(staging.rglob("*"))
-                if path.is_file()
-            },
-        }
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-        partial = archive.with_name(f".{archive.name}.partial")
+    partial = archive.with_name(f".{archive.name}.partial")
+    checksums: dict[str, str] = {}
+    # the database dump waits beside the archive (/tmp may be small, or private to a unit)
+    with tempfile.TemporaryDirectory(prefix=".tropa-backup-", dir=archive.parent) as scratch:
+        dump = _dump_database(Path(scratch))
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
-            for path in sorted(staging.rglob("*")):
-                tar.add(path, arcname=path.relative_to(staging).as_posix(), recursive=False)
-        os.replace(partial, archive)
+            members = [(Path(scratch) / dump, dump)]
+            members += _tree_members(_files_dir(), FILES)
+            members += _tree_members(_keys_dir(), KEYS)
+            members += _tree_members(Path(current_app.instance_path), INSTANCE_KEYS, "*.pem")
+            for path, name in members:
+                checksums[name] = _add_file(tar, path, name)
+            secret = current_app.config["SECRET_KEY"].encode()
+            checksums[SECRET_KEY_MEMBER] = _add_bytes(tar, secret, SECRET_KEY_MEMBER)
+            manifest = {
+                "format": FORMAT,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "database_backend": db.engine.dialect.name,
+                "database_dump": dump,
+                "schema_revision": _schema_revision(),
+                "checksums": checksums,
+            }
+            _add_bytes(tar, json.dumps(manifest, indent=2, ensure_ascii=False).encode(), MANIFEST)
+    os.replace(partial, archive)
     return manifest
+
+
+def _tree_members(folder: Path, prefix: str, pattern: str = "**/*") -> list[tuple[Path, str]]:
+    if not folder.is_dir():
+        return []
+    return [
+        (path, f"{prefix}/{path.relative_to(folder).as_posix()}")
+        for path in sorted(folder.glob(pattern))
+        if path.is_file() and not path.name.startswith(".")
+    ]
+
+
+class _HashingReader:
+    """Hands a file to tarfile and hashes what it reads: the checksum is of exactly the
+    bytes archived."""
+
+    def __init__(self, stream):
+        self.stream, self.digest = stream, hashlib.sha256()
+
+    def read(self, size=-1) -> bytes:
+        data = self.stream.read(size)
+        self.digest.update(data)
+        return data
+
+
+def _add_file(tar: tarfile.TarFile, path: Path, name: str) -> str:
+    info = tar.gettarinfo(path, arcname=name)
+    with path.open("rb") as stream:
+        reader = _HashingReader(stream)
+        tar.addfile(info, reader)
+    return reader.digest.hexdigest()
+
+
+def _add_bytes(tar: tarfile.TarFile, data: bytes, name: str) -> str:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime = len(data), 0o600, int(datetime.now(UTC).timestamp())
+    tar.addfile(info, io.BytesIO(data))
+    return hashlib.sha256(data).hexdigest()
 
 
 def _dump_database(staging: Path) -> str:
@@ -134,7 +170,9 @@ def restore(archive: Path, force: bool = False) -> Summary:
         files = _replace_tree(staging / FILES, _files_dir())
         keys = _replace_tree(staging / KEYS, _keys_dir())
         _restore_secret_key((staging / SECRET_KEY_MEMBER).read_text())
-        for pem in (staging / INSTANCE_KEYS).glob("*.pem"):
+        for pem in (
+            (staging / INSTANCE_KEYS).glob("*.pem") if (staging / INSTANCE_KEYS).is_dir() else ()
+        ):
             shutil.copy2(pem, Path(current_app.instance_path) / pem.name)
         tables = len(inspect(db.engine).get_table_names())
     return Summary(
@@ -289,15 +327,15 @@ def _copy_tree(source: Path, target: Path) -> None:
 
 
 def _replace_tree(source: Path, target: Path) -> int:
-    """Make `target` hold exactly what `source` holds (mode 0700: keys live here too);
-    returns how many files."""
-    if target.is_dir():
-        shutil.rmtree(target)
-    target.mkdir(mode=0o700, parents=True)
+    """Make `target` hold exactly what `source` holds; returns how many files. The folder
+    itself stays (it may be a shared storage's mount point); a new one is made 0700."""
+    target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for child in target.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
     _copy_tree(source, target)
-    for path in target.rglob("*"):
-        if path.is_file():
-            path.chmod(0o600)
     return sum(1 for path in target.rglob("*") if path.is_file())
 
 
