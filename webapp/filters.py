@@ -4,10 +4,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import nh3
+from babel.dates import get_timezone_name
 from flask import current_app
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
+
+from webapp.timezones import RUSSIAN_TIME_PHRASES
+from webapp.types import utcnow
 
 _markdown = MarkdownIt("commonmark", {"linkify": False}).enable("table")
 
@@ -56,6 +61,52 @@ def local_time(value: datetime | None, tz=None) -> str:
     return format_datetime(value.astimezone(_zone(tz)), "HH:mm", rebase=False)
 
 
+def utc_offset(tz, when: datetime | None = None) -> str:
+    """'UTC+3', 'UTC+5:30', 'UTC' for the zone at the moment (now by default)."""
+    minutes = int((when or utcnow()).astimezone(_zone(tz)).utcoffset().total_seconds() // 60)
+    if not minutes:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '−'}{hours}{f':{rest:02d}' if rest else ''}"
+
+
+def zone_phrase(tz) -> str:
+    """'по московскому времени (UTC+3)': Russia's zones by their adjective, any other by
+    Babel's name of the zone in the user's language."""
+    zone = _zone(tz)
+    phrase = RUSSIAN_TIME_PHRASES.get(zone.key)
+    if phrase is None:
+        name = get_timezone_name(utcnow().astimezone(zone), "long", locale=get_locale())
+        phrase = _("in the time zone “%(name)s”", name=name)
+    return f"{phrase} ({utc_offset(zone)})"
+
+
+def timezone_note(tz) -> str:
+    """The line under every schedule: 'Время указано по московскому времени (UTC+3).'"""
+    return _("Times are %(zone)s.", zone=zone_phrase(tz))
+
+
+def file_size(size: int | None) -> str:
+    """'1,5 КБ' / '1.5 KB': Babel's decimal format in the user's language and the unit's
+    usual abbreviation (CLDR's Russian 'кБ' is not what people write)."""
+    size = size or 0
+    units = ((1024**3, _("GB")), (1024**2, _("MB")), (1024, _("KB")))
+    for scale, unit in units:
+        if size >= scale:
+            return f"{format_decimal(size / scale, '#,##0.#')}\N{NO-BREAK SPACE}{unit}"
+    byte = _("B")
+    return f"{format_decimal(size)}\N{NO-BREAK SPACE}{byte}"
+
+
+def icon(name: str, label: str | None = None) -> Markup:
+    """A Bootstrap Icons glyph (the font served from static/vendor). Decorative for screen
+    readers; `label` adds a visually hidden text for an icon that stands alone."""
+    glyph = f'<i class="bi bi-{escape(name)}" aria-hidden="true"></i>'
+    if label:
+        glyph += f'<span class="visually-hidden">{escape(label)}</span>'
+    return Markup(glyph)  # noqa: S704  both parts escaped
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(
         markdown=render_markdown,
@@ -63,5 +114,6 @@ def register(app) -> None:
         date=local_date,
         time=local_time,
         number=format_decimal,
+        filesize=file_size,
     )
-    app.jinja_env.globals.update(get_locale=get_locale)
+    app.jinja_env.globals.update(get_locale=get_locale, icon=icon, timezone_note=timezone_note)

@@ -99,10 +99,14 @@ def current_code(session: Session, now: datetime | None = None) -> ShownCode:
     return ShownCode(session_code(session.id, step), step, seconds_left)
 
 
-def self_checkin_open(session: Session, when: datetime) -> bool:
+def self_checkin_opens_at(session: Session) -> datetime:
     """Participants may scan from a while before the start (15 minutes) until the end."""
     before = timedelta(minutes=current_app.config["TROPA_SELF_CHECKIN_OPENS_MINUTES"])
-    return session.starts_at - before <= when <= session.ends_at
+    return session.starts_at - before
+
+
+def self_checkin_open(session: Session, when: datetime) -> bool:
+    return self_checkin_opens_at(session) <= when <= session.ends_at
 
 
 @dataclass(frozen=True)
@@ -245,11 +249,14 @@ def register(session: Session) -> list[RegisterRow]:
 
 
 def register_json(session: Session) -> dict:
-    """What the trainer's page polls: counts and each participant's status."""
+    """What the trainer's page and the projector poll: counts, each participant's status and
+    the names of those marked present (the projector lists them), in the register's order."""
     rows = register(session)
+    present = [row for row in rows if row.attendance and row.attendance.status in COUNTED]
     return {
         "enrolled": len(rows),
-        "present": sum(1 for row in rows if row.attendance and row.attendance.status in COUNTED),
+        "present": len(present),
+        "present_names": [row.registration.full_name for row in present],
         "marked": sum(1 for row in rows if row.attendance),
         "statuses": {
             str(row.registration.id): row.attendance.status.value if row.attendance else None

@@ -231,6 +231,16 @@ class Outline:
     def percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 0
 
+    def neighbours(self, material_id: int) -> tuple[MaterialState | None, MaterialState | None]:
+        """The materials before and after this one, in the course's order (for the links
+        "previous" and "next" on a material's page)."""
+        items = [item for module in self.modules for item in module.items]
+        index = next(i for i, item in enumerate(items) if item.material.id == material_id)
+        return (
+            items[index - 1] if index > 0 else None,
+            items[index + 1] if index + 1 < len(items) else None,
+        )
+
     def find(self, material_id: int) -> MaterialState | None:
         for module in self.modules:
             for item in module.items:

@@ -94,11 +94,18 @@ def material(course_id: int, material_id: int):
     if not state.is_open:
         return _closed_redirect(course, state)
     if registration and state.material.kind != MaterialKind.FILE:
+        newly_complete = not state.complete
         learning.record_view(registration, state.material)  # a file is viewed on download
+        if newly_complete:  # viewing may have opened the next material
+            outline = learning.outline(course, registration)
+            state = outline.find(material_id)
+    previous, following = outline.neighbours(material_id)
     return render_template(
         "courses/materials_item.html",
         course=course,
         state=state,
+        previous=previous,
+        following=following,
         registration=registration,
         answer_form=TaskAnswerForm(),
         form=ConfirmForm(),
