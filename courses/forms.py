@@ -65,7 +65,10 @@ class ProgrammeForm(FlaskForm):
 class CourseForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description (Markdown)"), validators=[Optional()])
-    programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
+    # Always has a value: no `required` attribute (HTML wants an empty first option with it).
+    programme_id = SelectField(
+        _l("Programme"), coerce=int, validators=[DataRequired()], render_kw={"required": False}
+    )
     level = SelectField(
         _l("Support level"),
         coerce=int,

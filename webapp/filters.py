@@ -17,14 +17,24 @@ from webapp.types import utcnow
 _markdown = MarkdownIt("commonmark", {"linkify": False}).enable("table")
 
 ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a", "h2", "h3", "h4", "h5",
+    "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a", "h2", "h3", "h4", "h5", "h6",
     "blockquote", "code", "pre", "hr", "table", "thead", "tbody", "tr", "th", "td",
 }  # fmt: skip
 
 
-def render_markdown(text: str | None) -> Markup:
-    """Markdown to HTML, sanitised with an allow-list: user HTML never reaches the page raw."""
-    html = _markdown.render(text or "")
+def render_markdown(text: str | None, top: int = 2) -> Markup:
+    """Markdown to HTML, sanitised with an allow-list: user HTML never reaches the page raw.
+    Its headings move so that the largest is an h`top` (the page's h1 is its title): a
+    description written with ### does not skip levels, one written with # does not
+    compete with the title."""
+    tokens = _markdown.parse(text or "")
+    levels = [int(token.tag[1]) for token in tokens if token.type == "heading_open"]
+    if levels:
+        shift = top - min(levels)
+        for token in tokens:
+            if token.type in ("heading_open", "heading_close"):
+                token.tag = f"h{min(int(token.tag[1]) + shift, 6)}"
+    html = _markdown.renderer.render(tokens, _markdown.options, {})
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
