@@ -5,7 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_number, format_percent
+from flask_babel import format_date, format_number, format_percent
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import SelectPagination
 
@@ -14,7 +14,7 @@ from reports.forms import ReportFilterForm, target_field_name, targets_form
 from reports.models import DEFAULT_TARGETS, Indicator
 from webapp.export import xlsx_response, xlsx_workbook_response
 from webapp.extensions import db
-from webapp.filters import local_date
+from webapp.filters import local_date, month_label
 from webapp.models import ORGANISATION_TYPE_LABELS, Role
 from webapp.permissions import roles_required
 
@@ -95,7 +95,7 @@ def dashboard():
         "figures": figures,
         "months": months,
         "chart": {
-            "labels": [month for month, _courses, _events in months],
+            "labels": [month_label(month) for month, _courses, _events in months],
             "courses": [courses for _month, courses, _events in months],
             "events": [events for _month, _courses, events in months],
             "course_label": _("Courses"),
@@ -163,7 +163,7 @@ def funder_workbook():
         [str(services.LISTINGS["certificates"].label), None, figures.values["certificates"], None],
         [_("Attendance rate"), None, None, percent(figures.attendance_rate)],
         [],
-        [_("Period"), period_text(filters)],
+        *([[_("Period"), period_text(filters)]] if filters.date_from or filters.date_to else []),
         [_("Programme"), chosen_label(form.programme)],
         [_("Municipality"), chosen_label(form.municipality)],
     ]
@@ -173,7 +173,8 @@ def funder_workbook():
         for chosen in services.LISTINGS.values()
     ]
     stamp = datetime.now(ZoneInfo(filters.zone)).strftime("%Y-%m-%d")
-    return xlsx_workbook_response(f"{_('Report for the funder')} {stamp}.xlsx", sheets)
+    title = _("Report for the funder")  # the file's name in the user's language
+    return xlsx_workbook_response(f"{title} {stamp}.xlsx", sheets)
 
 
 @bp.route("/targets", methods=["GET", "POST"])
@@ -247,6 +248,6 @@ def percent(fraction: float | None) -> float | None:
 
 
 def period_text(filters: services.ReportFilter) -> str:
-    start = filters.date_from.isoformat() if filters.date_from else "…"
-    end = filters.date_to.isoformat() if filters.date_to else "…"
+    start = format_date(filters.date_from, "d MMMM y") if filters.date_from else "…"
+    end = format_date(filters.date_to, "d MMMM y") if filters.date_to else "…"
     return f"{start} — {end}"

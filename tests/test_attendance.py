@@ -422,8 +422,16 @@ def test_grid_rate_counts_past_sessions_only_and_flags_low_attendance(client, ru
     rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff")), delimiter=";"))
     assert rows[1][0] == "Анна Смирнова" and rows[1][-2:] == ["1", "100"]
     assert rows[2][0] == "Боб" and rows[2][2] == "Absent" and rows[2][-1] == "0"
+    assert rows[0][:2] == ["Participant", "E-mail"] and rows[0][-2:] == [
+        "Sessions attended",
+        "Rate, %",
+    ]
     xlsx = client.get(f"/manage/courses/{running.id}/attendance.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    client.get("/lang/ru")  # the export's headers speak the user's language
+    exported = client.get(f"/manage/courses/{running.id}/attendance.csv").get_data(as_text=True)
+    header = next(csv.reader(io.StringIO(exported.lstrip("\ufeff")), delimiter=";"))
+    assert header[0] == "Участник" and header[-2:] == ["Посещено занятий", "Посещаемость, %"]
 
 
 def test_my_attendance(client, running, users):

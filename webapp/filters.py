@@ -1,6 +1,6 @@
 """Jinja filters: dates in the event's zone and the user's language, safe Markdown."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import nh3
@@ -108,6 +108,21 @@ def file_size(size: int | None) -> str:
     return f"{format_decimal(size)}\N{NO-BREAK SPACE}{byte}"
 
 
+def organisation_name(name: str | None) -> str:
+    """An organisation's name as Russian writes it, in «» (unless it has its quotes)."""
+    if not name:
+        return ""
+    if get_locale().language != "ru" or any(mark in name for mark in '«"“'):
+        return name
+    return f"«{name}»"
+
+
+def month_label(month: str) -> str:
+    """'2026-09' (a report's month) as 'сент. 2026' / 'Sep 2026'."""
+    year, number = (int(part) for part in month.split("-"))
+    return format_date(date(year, number, 1), "LLL y")
+
+
 def icon(name: str, label: str | None = None) -> Markup:
     """A Bootstrap Icons glyph (the font served from static/vendor). Decorative for screen
     readers; `label` adds a visually hidden text for an icon that stands alone."""
@@ -125,5 +140,7 @@ def register(app) -> None:
         time=local_time,
         number=format_decimal,
         filesize=file_size,
+        month=month_label,
+        organisation=organisation_name,
     )
     app.jinja_env.globals.update(get_locale=get_locale, icon=icon, timezone_note=timezone_note)

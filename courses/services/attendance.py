@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -72,7 +73,7 @@ def session_code(session_id: int, step: int) -> str:
     digest = hmac.new(_session_key(session_id), f"{session_id}:{step}".encode(), hashlib.sha256)
     number = int.from_bytes(digest.digest()[:8], "big") >> (64 - 5 * CODE_LENGTH)
     chars = []
-    for _ in range(CODE_LENGTH):
+    for _position in range(CODE_LENGTH):
         number, index = divmod(number, 32)
         chars.append(CODE_ALPHABET[index])
     return "".join(reversed(chars))
@@ -356,9 +357,9 @@ def grid(course: Course, now: datetime | None = None, user: User | None = None) 
 def grid_table(course: Course, grid_: Grid) -> tuple[list[str], list[list]]:
     """The grid as an export's header and rows."""
     tz = course.tz
-    header = ["Participant", "E-mail"]
+    header = [_("Participant"), _("E-mail")]
     header += [s.starts_at.astimezone(tz).strftime("%d.%m.%Y %H:%M") for s in grid_.sessions]
-    header += ["Attended", "Rate, %"]
+    header += [_("Sessions attended"), _("Rate, %")]
     rows = []
     for row in grid_.rows:
         cells = [row.registration.full_name, row.registration.email]
