@@ -155,6 +155,11 @@ class MaterialForm(FlaskForm):
         _l("Opens on (empty: at once)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
     opens_after_previous = BooleanField(_l("Opens when the previous material is complete"))
+    due_at = DateTimeLocalField(
+        _l("A task's answer is due on (empty: no deadline)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+    )
     hidden = BooleanField(_l("Hidden from participants"))
 
     def validate_url(self, field):

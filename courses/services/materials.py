@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from courses.models import (
@@ -533,3 +533,35 @@ def progress_summaries(registrations: list[Registration]) -> dict[int, tuple[int
         )
         summaries[registration.event_id] = (done, len(materials))
     return summaries
+
+
+def due_tasks(registrations: list[Registration]) -> dict[int, list[Material]]:
+    """Per course id, the visible tasks with a deadline that are still to do for the
+    registration (no answer yet, or one sent back for rework), soonest first: one query."""
+    ids = [registration.id for registration in registrations]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Material, Registration.event_id)
+        .join(Module, Module.id == Material.module_id)
+        .join(Registration, Registration.event_id == Module.course_id)
+        .outerjoin(
+            TaskAnswer,
+            and_(
+                TaskAnswer.material_id == Material.id, TaskAnswer.registration_id == Registration.id
+            ),
+        )
+        .where(
+            Registration.id.in_(ids),
+            Material.kind == MaterialKind.TASK,
+            Material.due_at.is_not(None),
+            Material.hidden.is_(False),
+            Module.hidden.is_(False),
+            or_(TaskAnswer.id.is_(None), TaskAnswer.status == AnswerStatus.NEEDS_REWORK),
+        )
+        .order_by(Material.due_at, Material.id)
+    )
+    due: dict[int, list[Material]] = {}
+    for material, course_id in rows:
+        due.setdefault(course_id, []).append(material)
+    return due

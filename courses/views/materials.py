@@ -194,6 +194,12 @@ def learning_progress(registrations) -> dict[int, tuple[int, int]]:
     return learning.progress_summaries([r for r in registrations if r is not None])
 
 
+@bp.app_template_global()
+def tasks_due(registrations) -> dict[int, list[Material]]:
+    """Per course id, the tasks with a deadline still to do, for My learning."""
+    return learning.due_tasks([r for r in registrations if r is not None])
+
+
 # --- staff: modules ---------------------------------------------------------------------
 
 
@@ -296,8 +302,9 @@ def _material_form(module: Module, material: Material | None):
     if request.method == "GET" and material is None:
         form.kind.data = request.args.get("kind", MaterialKind.PAGE.value)
         form.completion.data = CompletionRule.VIEWED.value
-    if request.method == "GET" and material and material.opens_at:
+    if request.method == "GET" and material:
         form.opens_at.data = to_local(material.opens_at, course.timezone)
+        form.due_at.data = to_local(material.due_at, course.timezone)
     if form.validate_on_submit():
         upload = form.file.data
         try:
@@ -313,6 +320,9 @@ def _material_form(module: Module, material: Material | None):
                 required=form.required.data,
                 opens_at=to_utc(form.opens_at.data, course.timezone),
                 opens_after_previous=form.opens_after_previous.data,
+                due_at=to_utc(form.due_at.data, course.timezone)
+                if form.kind.data == MaterialKind.TASK
+                else None,
                 hidden=form.hidden.data,
             )
         except storage.UploadRefused as refused:
