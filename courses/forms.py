@@ -64,7 +64,10 @@ class ProgrammeForm(FlaskForm):
 class CourseForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description (Markdown)"), validators=[Optional()])
-    programme_id = SelectField(_l("Programme"), coerce=int, validators=[DataRequired()])
+    # Always has a value: no `required` attribute (HTML wants an empty first option with it).
+    programme_id = SelectField(
+        _l("Programme"), coerce=int, validators=[DataRequired()], render_kw={"required": False}
+    )
     level = SelectField(
         _l("Support level"),
         coerce=int,
@@ -151,6 +154,11 @@ class MaterialForm(FlaskForm):
         _l("Opens on (empty: at once)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
     opens_after_previous = BooleanField(_l("Opens when the previous material is complete"))
+    due_at = BoundedDateTimeField(
+        _l("A task's answer is due on (empty: no deadline)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+    )
     hidden = BooleanField(_l("Hidden from participants"))
 
     def validate_url(self, field):

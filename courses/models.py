@@ -242,6 +242,8 @@ class Material(StoredFileMixin, db.Model):
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Opens once the material before it (in the module) is complete.
     opens_after_previous: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A task's deadline (My learning lists the tasks due); the answer is still taken after it.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completion: Mapped[CompletionRule] = mapped_column(
         EnumText(CompletionRule), default=CompletionRule.VIEWED
     )

@@ -15,7 +15,7 @@ from reports.models import DEFAULT_TARGETS, Indicator
 from reports.services import ReportError, dashboard, lists, targets
 from webapp.export import xlsx_response, xlsx_workbook_response
 from webapp.extensions import db
-from webapp.filters import local_date
+from webapp.filters import local_date, month_label
 from webapp.models import ORGANISATION_TYPE_LABELS, Role
 from webapp.permissions import roles_required
 
@@ -96,7 +96,7 @@ def dashboard_page():
         "figures": figures,
         "months": months,
         "chart": {
-            "labels": [month for month, _courses, _events in months],
+            "labels": [month_label(month) for month, _courses, _events in months],
             "courses": [courses for _month, courses, _events in months],
             "events": [events for _month, _courses, events in months],
             "course_label": _("Courses"),
@@ -164,7 +164,7 @@ def funder_workbook():
         [str(lists.LISTINGS["certificates"].label), None, figures.values["certificates"], None],
         [_("Attendance rate"), None, None, percent(figures.attendance_rate)],
         [],
-        [_("Period"), period_text(filters)],
+        *([[_("Period"), period_text(filters)]] if filters.date_from or filters.date_to else []),
         [_("Programme"), chosen_label(form.programme)],
         [_("Municipality"), chosen_label(form.municipality)],
     ]
@@ -174,7 +174,8 @@ def funder_workbook():
         for chosen in lists.LISTINGS.values()
     ]
     stamp = datetime.now(ZoneInfo(filters.zone)).date().isoformat()
-    return xlsx_workbook_response(f"{_('Report for the funder')} {stamp}.xlsx", sheets)
+    title = _("Report for the funder")  # the file's name in the user's language
+    return xlsx_workbook_response(f"{title} {stamp}.xlsx", sheets)
 
 
 @bp.route("/targets", methods=["GET", "POST"], endpoint="targets")
@@ -251,6 +252,6 @@ def percent(fraction: float | None) -> float | None:
 
 
 def period_text(filters: services.ReportFilter) -> str:
-    start = format_date(filters.date_from) if filters.date_from else "…"
-    end = format_date(filters.date_to) if filters.date_to else "…"
+    start = format_date(filters.date_from, "d MMMM y") if filters.date_from else "…"
+    end = format_date(filters.date_to, "d MMMM y") if filters.date_to else "…"
     return f"{start} — {end}"

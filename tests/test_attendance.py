@@ -321,11 +321,44 @@ def test_register_marks_rest_absent_and_keeps_the_audit_trail(client, running, u
     assert client.get(f"{url}.json").get_json() == {
         "enrolled": 4,
         "present": 0,
+        "present_names": [],
         "marked": 4,
         "statuses": {str(k): v.value for k, v in statuses.items()} | {str(anna.id): "excused"},
     }
     changes = db.session.scalar(select(func.count()).select_from(AttendanceChange))
     assert changes == 5  # late, three absent, late → excused
+
+
+def test_the_register_marks_by_json_without_a_reload(client, running, users):
+    """The register's script asks for JSON: the row's status, its label and the counts come
+    back; a person not enrolled is a JSON error; the plain form still redirects."""
+    session = _session(running)
+    anna = course_services.my_registration(running, users["participant"])
+    login(client, users["trainer"])
+    mark_url = f"/manage/sessions/{session.id}/attendance/mark"
+    json_accept = {"Accept": "application/json"}
+    answer = client.post(
+        mark_url, data={"registration_id": anna.id, "status": "late"}, headers=json_accept
+    ).get_json()
+    assert answer["status"] == "ok" and answer["registration_id"] == anna.id
+    assert (answer["attendance_status"], answer["label"]) == ("late", "Late")
+    assert answer["method"] == "Marked by hand"
+    assert (answer["present"], answer["marked"], answer["enrolled"]) == (1, 1, 1)
+    assert answer["present_names"] == [anna.full_name]
+    again = client.post(
+        mark_url, data={"registration_id": anna.id, "status": "late"}, headers=json_accept
+    )
+    assert again.get_json()["attendance_status"] == "late"  # unchanged is no error
+    stranger = client.post(
+        mark_url, data={"registration_id": 999999, "status": "present"}, headers=json_accept
+    )
+    assert stranger.status_code == 404 and stranger.get_json()["reason"] == "not_enrolled"
+    bad = client.post(mark_url, data={"registration_id": anna.id}, headers=json_accept)
+    assert bad.status_code == 400 and bad.get_json()["status"] == "error"
+    plain = client.post(mark_url, data={"registration_id": anna.id, "status": "absent"})
+    assert plain.status_code == 302 and plain.location.endswith(f"/{session.id}/attendance")
+    [mark] = _marks(session.id)
+    assert mark.status == AttendanceStatus.ABSENT
 
 
 def test_code_page_and_its_json_agree(client, running, users):
@@ -336,6 +369,26 @@ def test_code_page_and_its_json_agree(client, running, users):
     assert data["code"] in page and f'data-code-url="{data["url"]}"' in page
     assert data["url"].endswith(f"/a/{session.id}/{data['code']}")
     assert data["open"] is True and data["enrolled"] == 1
+
+
+def test_the_projector_says_when_self_check_in_opens_instead_of_a_code(client, running, users):
+    """The third session starts tomorrow (10 minutes before now's clock time): no code, the
+    opening day and time in the course's zone; the first session has ended."""
+    login(client, users["trainer"])
+    upcoming, past = running.sessions[2], running.sessions[0]
+    opens = upcoming.starts_at - timedelta(minutes=15)
+    opens_text = (
+        f"Self check-in opens on {opens.astimezone(running.tz).day} "
+        f"{opens.astimezone(running.tz):%B} at {opens.astimezone(running.tz):%H:%M}"
+    )
+    data = client.get(f"/sessions/{upcoming.id}/code.json").get_json()
+    assert data["open"] is False and "code" not in data and "svg" not in data
+    assert data["closed_text"] == opens_text
+    page = client.get(f"/sessions/{upcoming.id}/code").get_data(as_text=True)
+    assert opens_text in page and "<svg" not in page
+    assert 'class="navbar' not in page and "<footer" not in page  # the projector's bare page
+    ended = client.get(f"/sessions/{past.id}/code.json").get_json()
+    assert ended["closed_text"] == "Self check-in for this session is closed."
 
 
 # --- reports ------------------------------------------------------------------------------
@@ -369,8 +422,16 @@ def test_grid_rate_counts_past_sessions_only_and_flags_low_attendance(client, ru
     rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff")), delimiter=";"))
     assert rows[1][0] == "Анна Смирнова" and rows[1][-2:] == ["1", "100"]
     assert rows[2][0] == "Боб" and rows[2][2] == "Absent" and rows[2][-1] == "0"
+    assert rows[0][:2] == ["Participant", "E-mail"] and rows[0][-2:] == [
+        "Sessions attended",
+        "Rate, %",
+    ]
     xlsx = client.get(f"/manage/courses/{running.id}/attendance.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    client.get("/lang/ru")  # the export's headers speak the user's language
+    exported = client.get(f"/manage/courses/{running.id}/attendance.csv").get_data(as_text=True)
+    header = next(csv.reader(io.StringIO(exported.lstrip("\ufeff")), delimiter=";"))
+    assert header[0] == "Участник" and header[-2:] == ["Посещено занятий", "Посещаемость, %"]
 
 
 def test_my_attendance(client, running, users):

@@ -159,3 +159,20 @@ def test_enrolment_page_for_closed_course_says_why(client, users, make_course):
     assert "Enrolment opens on" in page
     response = client.post(f"/courses/{course.id}/enrol", follow_redirects=True)
     assert "Registration has not opened yet" in response.get_data(True)
+
+
+def test_a_waitlisted_course_offers_to_leave_the_list_and_shows_no_next_session(
+    client, make_course, users
+):
+    course = make_course(capacity=1)
+    enrol_people(course, 1)
+    participant = users["participant"]
+    seats.register(
+        course.id, full_name=participant.full_name, email=participant.email, user_id=participant.id
+    )
+    login(client, participant)
+    page = client.get(f"/courses/{course.id}").get_data(as_text=True)
+    assert "Покинуть лист ожидания" in page and "Отменить запись" not in page
+    learning = client.get("/my/learning").get_data(as_text=True)
+    assert "Лист ожидания: № 1" in learning
+    assert "Следующее занятие" not in learning

@@ -410,3 +410,35 @@ def test_an_oversized_upload_gets_a_clear_message(app, client, taught, users):
     assert message in response.get_data(as_text=True)
     assert db.session.query(Material).count() == 0
     assert stored_files(app) == before
+
+
+def test_my_learning_lists_the_tasks_due_until_answered(client, taught, enrolled, users):
+    """A task's deadline shows on My learning (overdue marked) and on the task, in the
+    course's zone; an answer sent takes it off the list, a rework puts it back. The trainer
+    sets it on the material's form."""
+    module = add_module(taught)
+    overdue = add_material(module, MaterialKind.TASK, title="Паспорт проекта")
+    upcoming = add_material(module, MaterialKind.TASK, title="Бюджет проекта")
+    add_material(module, MaterialKind.TASK, title="Без срока")
+    sign_in(client, users["trainer"])
+    for task, due in ((overdue, "2020-03-01T18:00"), (upcoming, "2099-03-01T18:00")):
+        response = client.post(
+            f"/manage/materials/{task.id}",
+            data={"kind": "task", "title": task.title, "completion": "accepted", "due_at": due},
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert upcoming.due_at.isoformat() == "2099-03-01T15:00:00+00:00"  # Moscow is UTC+3
+    sign_in(client, users["participant"])
+    page = client.get("/my/learning").get_data(as_text=True)
+    assert "Задания к сроку" in page and "Без срока" not in page
+    assert page.index("Паспорт проекта") < page.index("Бюджет проекта")  # soonest first
+    assert "сдать до 1 марта, 18:00" in page and page.count("Просрочено") == 1
+    task_page = client.get(f"/courses/{taught.id}/materials/{upcoming.id}").get_data(as_text=True)
+    assert "Сдать до 1 марта, 18:00" in task_page
+    answer = learning.submit_answer(enrolled, overdue, "Проблема, решение, шаги.", None)
+    db.session.commit()
+    assert "Паспорт проекта" not in client.get("/my/learning").get_data(as_text=True)
+    learning.review_answer(answer, users["trainer"], AnswerStatus.NEEDS_REWORK, "Дополните")
+    db.session.commit()
+    assert "Паспорт проекта" in client.get("/my/learning").get_data(as_text=True)

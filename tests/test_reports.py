@@ -14,6 +14,7 @@ from reports.models import DEFAULT_TARGETS, Indicator, ProgrammeTarget
 from reports.services import ReportError, dashboard, lists, targets
 from tests.conftest import login as sign_in
 from tests.reports_support import MUNICIPALITIES, Period, build_world, expected_figures
+from webapp.export import sheet_title
 from webapp.extensions import db
 from webapp.services import random_secret
 from webapp.types import utcnow
@@ -184,6 +185,7 @@ def test_the_funder_workbook_has_the_dashboards_numbers(client, users, world):
     response = client.get("/reports/funder.xlsx", query_string=query_string(world, chosen))
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
+    assert "Report%20for%20the%20funder" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.data))
     figures = dashboard.figures(report_filter(world, chosen))
     summary = {row[0]: row[1:] for row in workbook["Summary"].iter_rows(values_only=True)}
@@ -194,8 +196,19 @@ def test_the_funder_workbook_has_the_dashboards_numbers(client, users, world):
         assert percent == round(100 * value / target, 1)
     assert summary["Certificates issued"][1] == figures.values["certificates"]
     for listing in lists.LISTINGS.values():
-        sheet = workbook[str(listing.label)[:31]]
+        sheet = workbook[sheet_title(listing.label)]
         assert sheet.max_row - 1 == figures.values[listing.name], listing.name
+    assert summary["Period"][0] == "1 February 2026 — 30 June 2026"
+    everything = client.get("/reports/funder.xlsx", query_string=query_string(world, {}))
+    rows = load_workbook(io.BytesIO(everything.data))["Summary"].iter_rows(values_only=True)
+    assert "Period" not in {row[0] for row in rows}  # no "… — …" without a period
+
+
+def test_sheet_names_are_cut_after_a_whole_word():
+    assert sheet_title("Посещаемость: курс [весна]") == "Посещаемость курс весна"
+    long = sheet_title("Самозанятые, прошедшие обучение или участвующие в проектах")
+    assert long == "Самозанятые, прошедшие…" and len(long) <= 31
+    assert len(sheet_title("Х" * 40)) == 31
 
 
 @pytest.mark.parametrize(

@@ -145,3 +145,23 @@ def test_form_validation_messages_are_russian(client, compiled):
     assert "Обязательное поле." in page and "This field is required." not in page
     assert "Неверный адрес электронной почты." in page
     assert "Для регистрации необходимо согласие на обработку персональных данных." in page
+
+
+def test_zone_phrases_and_file_sizes_follow_the_language(app):
+    """'по московскому времени (UTC+3)' and '1,5 КБ'-style sizes from Babel, per language;
+    a zone outside Russia's list is named by Babel."""
+    from flask import session
+    from flask_babel import refresh
+
+    from webapp.filters import file_size, timezone_note
+
+    with app.test_request_context():
+        assert timezone_note("Europe/Moscow") == "Время указано по московскому времени (UTC+3)."
+        assert timezone_note("Asia/Kolkata").endswith("(UTC+5:30).")
+        assert (file_size(1536), file_size(512)) == ("1,5\xa0КБ", "512\xa0Б")
+        assert file_size(3 * 1024 * 1024) == "3\xa0МБ"
+    with app.test_request_context():
+        session["lang"] = "en"
+        refresh()
+        assert timezone_note("Europe/Moscow") == "Times are in Moscow time (UTC+3)."
+        assert file_size(1536) == "1.5\xa0KB"

@@ -71,7 +71,7 @@ def xlsx_workbook_response(
     # Write-only mode streams rows: thousands of registrants export in a fraction of the time.
     workbook = Workbook(write_only=True)
     for title, header, rows in sheets:
-        sheet = workbook.create_sheet(_sheet_title(title) if title else None)
+        sheet = workbook.create_sheet(sheet_title(title) if title else None)
         for index, heading in enumerate(header, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = max(
                 12, min(40, len(str(heading)) + 4)
@@ -85,8 +85,14 @@ def xlsx_workbook_response(
     return _download(out.getvalue(), XLSX_MIME, filename)
 
 
-def _sheet_title(title: str) -> str:
-    return "".join(" " if c in "[]:*?/\\" else c for c in str(title))[:31].strip()
+def sheet_title(title: str) -> str:
+    """Excel's rules for a sheet's name (31 characters, none of []:*?/\\); a long one is cut
+    after a whole word, with an ellipsis."""
+    title = " ".join("".join(" " if c in "[]:*?/\\" else c for c in str(title)).split())
+    if len(title) <= 31:
+        return title
+    cut = title[:30].rsplit(" ", 1)[0] if " " in title[:30] else title[:30]
+    return cut.rstrip(" ,;.—-") + "…"
 
 
 def table_response(fmt: str, filename_stem: str, header, rows) -> Response:

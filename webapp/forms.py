@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +19,7 @@ from wtforms import (
     StringField,
     TelField,
 )
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -85,6 +87,23 @@ class BoundedDateTimeField(DateTimeLocalField):
             format=format,
             **_with_limits(kwargs, *limits),
         )
+
+
+class _CSRFTokenWithoutId(CSRFTokenField):
+    """A hidden field nothing refers to by id: a page with several forms would otherwise
+    repeat id="csrf_token" (invalid HTML, and assistive tools stumble on it)."""
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("id", False)
+        return super().__call__(**kwargs)
+
+
+class _CSRFWithoutId(_FlaskFormCSRF):
+    field_class = _CSRFTokenWithoutId
+
+
+# Every form of every package subclasses FlaskForm: set the token field once, here.
+FlaskForm.Meta.csrf_class = _CSRFWithoutId
 
 
 def _strip(value):

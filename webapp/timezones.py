@@ -22,6 +22,23 @@ RUSSIAN_TIMEZONES = {
 }
 
 
+# How a sentence says "in this zone's time": Russian has an adjective for each of them.
+RUSSIAN_TIME_PHRASES = {
+    "Europe/Kaliningrad": _l("in Kaliningrad time"),
+    "Europe/Moscow": _l("in Moscow time"),
+    "Europe/Samara": _l("in Samara time"),
+    "Asia/Yekaterinburg": _l("in Yekaterinburg time"),
+    "Asia/Omsk": _l("in Omsk time"),
+    "Asia/Novosibirsk": _l("in Novosibirsk time"),
+    "Asia/Krasnoyarsk": _l("in Krasnoyarsk time"),
+    "Asia/Irkutsk": _l("in Irkutsk time"),
+    "Asia/Yakutsk": _l("in Yakutsk time"),
+    "Asia/Vladivostok": _l("in Vladivostok time"),
+    "Asia/Magadan": _l("in Magadan time"),
+    "Asia/Kamchatka": _l("in Kamchatka time"),
+}
+
+
 def timezone_choices(*also: str) -> list[tuple[str, str]]:
     """The zones for a select, plus any other zone in use (the configured default, the
     event's own) so that saving a form never changes a zone nobody touched."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -74,7 +75,7 @@ def session_code(session_id: int, step: int) -> str:
     digest = hmac.new(_session_key(session_id), f"{session_id}:{step}".encode(), hashlib.sha256)
     number = int.from_bytes(digest.digest()[:8], "big") >> (64 - 5 * CODE_LENGTH)
     chars = []
-    for _ in range(CODE_LENGTH):
+    for _position in range(CODE_LENGTH):
         number, index = divmod(number, 32)
         chars.append(CODE_ALPHABET[index])
     return "".join(reversed(chars))
@@ -101,10 +102,14 @@ def current_code(session: Session, now: datetime | None = None) -> ShownCode:
     return ShownCode(session_code(session.id, step), step, seconds_left)
 
 
-def self_checkin_open(session: Session, when: datetime) -> bool:
+def self_checkin_opens_at(session: Session) -> datetime:
     """Participants may scan from a while before the start (15 minutes) until the end."""
     before = timedelta(minutes=current_app.config["TROPA_SELF_CHECKIN_OPENS_MINUTES"])
-    return session.starts_at - before <= when <= session.ends_at
+    return session.starts_at - before
+
+
+def self_checkin_open(session: Session, when: datetime) -> bool:
+    return self_checkin_opens_at(session) <= when <= session.ends_at
 
 
 @dataclass(frozen=True)
@@ -246,13 +251,14 @@ def register(session: Session) -> list[RegisterRow]:
 
 
 def register_json(session: Session) -> dict:
-    """What the trainer's page polls: counts and each participant's status."""
+    """What the trainer's page and the projector poll: counts, each participant's status and
+    the names of those marked present (the projector lists them), in the register's order."""
     rows = register(session)
+    present = [row for row in rows if row.attendance and row.attendance.status in PRESENT_OR_LATE]
     return {
         "enrolled": len(rows),
-        "present": sum(
-            1 for row in rows if row.attendance and row.attendance.status in PRESENT_OR_LATE
-        ),
+        "present": len(present),
+        "present_names": [row.registration.full_name for row in present],
         "marked": sum(1 for row in rows if row.attendance),
         "statuses": {
             str(row.registration.id): row.attendance.status.value if row.attendance else None
@@ -354,9 +360,9 @@ def grid(course: Course, now: datetime | None = None, user: User | None = None) 
 def grid_table(course: Course, grid_: Grid) -> tuple[list[str], list[list]]:
     """The grid as an export's header and rows."""
     tz = course.tz
-    header = ["Participant", "E-mail"]
+    header = [_("Participant"), _("E-mail")]
     header += [local_datetime(s.starts_at, tz, "dd.MM.yyyy HH:mm") for s in grid_.sessions]
-    header += ["Attended", "Rate, %"]
+    header += [_("Sessions attended"), _("Rate, %")]
     rows = []
     for row in grid_.rows:
         cells = [row.registration.full_name, row.registration.email]

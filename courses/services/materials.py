@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from courses.models import (
@@ -257,6 +257,16 @@ class Outline:
     @property
     def percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 0
+
+    def neighbours(self, material_id: int) -> tuple[MaterialState | None, MaterialState | None]:
+        """The materials before and after this one, in the course's order (for the links
+        "previous" and "next" on a material's page)."""
+        items = [item for module in self.modules for item in module.items]
+        index = next(i for i, item in enumerate(items) if item.material.id == material_id)
+        return (
+            items[index - 1] if index > 0 else None,
+            items[index + 1] if index + 1 < len(items) else None,
+        )
 
     def find(self, material_id: int) -> MaterialState | None:
         for module in self.modules:
@@ -586,3 +596,35 @@ def progress_summaries(registrations: list[Registration]) -> dict[int, tuple[int
         )
         summaries[registration.event_id] = (done, len(materials))
     return summaries
+
+
+def due_tasks(registrations: list[Registration]) -> dict[int, list[Material]]:
+    """Per course id, the visible tasks with a deadline that are still to do for the
+    registration (no answer yet, or one sent back for rework), soonest first: one query."""
+    ids = [registration.id for registration in registrations]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Material, Registration.event_id)
+        .join(Module, Module.id == Material.module_id)
+        .join(Registration, Registration.event_id == Module.course_id)
+        .outerjoin(
+            TaskAnswer,
+            and_(
+                TaskAnswer.material_id == Material.id, TaskAnswer.registration_id == Registration.id
+            ),
+        )
+        .where(
+            Registration.id.in_(ids),
+            Material.kind == MaterialKind.TASK,
+            Material.due_at.is_not(None),
+            Material.hidden.is_(False),
+            Module.hidden.is_(False),
+            or_(TaskAnswer.id.is_(None), TaskAnswer.status == AnswerStatus.NEEDS_REWORK),
+        )
+        .order_by(Material.due_at, Material.id)
+    )
+    due: dict[int, list[Material]] = {}
+    for material, course_id in rows:
+        due.setdefault(course_id, []).append(material)
+    return due

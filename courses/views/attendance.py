@@ -8,6 +8,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask import session as cookie
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from courses import services
 from courses.forms import AttendanceSettingsForm, MarkAttendanceForm
@@ -18,6 +19,7 @@ from events.models import AttendanceStatus, Session
 from events.services import checkin, tickets
 from webapp.export import table_response
 from webapp.extensions import db
+from webapp.filters import icon, local_date, local_datetime, local_time
 from webapp.forms import ConfirmForm
 from webapp.types import utcnow
 from webapp.urls import absolute_url_for
@@ -63,6 +65,8 @@ def session_attendance_json(session_id: int):
 @bp.route("/manage/sessions/<int:session_id>/attendance/mark", methods=["POST"])
 @login_required
 def mark_attendance(session_id: int):
+    """One tap of the register. The page's script asks for JSON (no reload: the row's new
+    status and the counts); without script the form posts and the page comes back."""
     session, course = _staff_session(session_id)
     form = MarkAttendanceForm()
     if not form.validate_on_submit():
@@ -74,9 +78,30 @@ def mark_attendance(session_id: int):
         status=AttendanceStatus(form.status.data),
         by_user=current_user,
     )
+    if request.accept_mimetypes.best == "application/json":
+        return _marked_json(session, form.registration_id.data)
     if changed:
         flash(_("Attendance saved."))
     return redirect(url_for("courses.session_attendance", session_id=session.id))
+
+
+def _marked_json(session: Session, registration_id: int):
+    row = next(
+        (row for row in attendance.register(session) if row.registration.id == registration_id),
+        None,
+    )
+    if row is None or row.attendance is None:
+        message = _("This person is not enrolled in the course.")
+        return jsonify(status="error", reason="not_enrolled", message=message), 404
+    return jsonify(
+        status="ok",
+        registration_id=registration_id,
+        attendance_status=row.attendance.status.value,
+        label=row.attendance.status.label,
+        method=row.attendance.method.label,
+        message=_("Attendance saved."),
+        **attendance.register_json(session),
+    )
 
 
 @bp.route("/manage/sessions/<int:session_id>/attendance/rest-absent", methods=["POST"])
@@ -96,15 +121,31 @@ def mark_rest_absent(session_id: int):
 
 
 def _code_json(session: Session) -> dict:
-    shown = attendance.current_code(session)
+    """The projector's state. While self check-in is closed there is no code to show, only
+    when it opens (in the course's zone) or that it has closed."""
+    now = utcnow()
+    if not attendance.self_checkin_open(session, now):
+        return {"open": False, "closed_text": _closed_text(session, now)}
+    shown = attendance.current_code(session, now)
     url = absolute_url_for("courses.self_scan", session_id=session.id, code=shown.code)
     return {
+        "open": True,
         "url": url,
         "code": shown.code,
         "seconds_left": shown.seconds_left,
         "svg": tickets.qr_svg(url),
-        "open": attendance.self_checkin_open(session, utcnow()),
     }
+
+
+def _closed_text(session: Session, now: datetime) -> str:
+    if now > session.ends_at:
+        return _("Self check-in for this session is closed.")
+    opens_at = attendance.self_checkin_opens_at(session)
+    time = local_time(opens_at, session.event.tz)
+    if local_date(opens_at, session.event.tz) == local_date(now, session.event.tz):
+        return _("Self check-in opens at %(time)s", time=time)
+    day = local_datetime(opens_at, session.event.tz, "d MMMM")
+    return _("Self check-in opens on %(day)s at %(time)s", day=day, time=time)
 
 
 @bp.route("/sessions/<int:session_id>/code")
@@ -209,6 +250,20 @@ def export_attendance(course_id: int, fmt: str):
     course = staff_course(course_id)
     header, rows = attendance.grid_table(course, attendance.grid(course))
     return table_response(fmt, f"attendance-{course.id}", header, rows)
+
+
+STATUS_ICONS = {
+    AttendanceStatus.PRESENT: "check-lg",
+    AttendanceStatus.LATE: "clock",
+    AttendanceStatus.EXCUSED: "file-earmark-medical",
+    AttendanceStatus.ABSENT: "x-lg",
+}
+
+
+@bp.app_template_global()
+def status_icon(status: AttendanceStatus) -> Markup:
+    """The register's icon of an attendance status (its label is always next to it)."""
+    return icon(STATUS_ICONS[status])
 
 
 @bp.app_template_global()

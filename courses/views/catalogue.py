@@ -15,6 +15,7 @@ from webapp.extensions import db
 from webapp.forms import ConfirmForm
 from webapp.models import Role
 from webapp.permissions import has_role
+from webapp.types import utcnow
 
 
 @bp.route("/")
@@ -115,6 +116,7 @@ def my_learning():
     return render_template(
         "courses/my_learning.html",
         rows=services.my_learning(current_user),
+        now=utcnow(),
         teaching=services.courses_taught_by(current_user) if has_role(Role.TRAINER) else [],
     )
 

@@ -94,11 +94,18 @@ def material(course_id: int, material_id: int):
     if not state.is_open:
         return _closed_redirect(course, state)
     if registration and state.material.kind != MaterialKind.FILE:
+        newly_complete = not state.complete
         learning.record_view(registration, state.material)  # a file is viewed on download
+        if newly_complete:  # viewing may have opened the next material
+            outline = learning.outline(course, registration)
+            state = outline.find(material_id)
+    previous, following = outline.neighbours(material_id)
     return render_template(
         "courses/materials_item.html",
         course=course,
         state=state,
+        previous=previous,
+        following=following,
         registration=registration,
         answer_form=TaskAnswerForm(),
         form=ConfirmForm(),
@@ -185,6 +192,12 @@ def learning_progress(registrations) -> dict[int, tuple[int, int]]:
     """(complete, counted) materials per course id, for the progress bars of the course page
     and My learning."""
     return learning.progress_summaries([r for r in registrations if r is not None])
+
+
+@bp.app_template_global()
+def tasks_due(registrations) -> dict[int, list[Material]]:
+    """Per course id, the tasks with a deadline still to do, for My learning."""
+    return learning.due_tasks([r for r in registrations if r is not None])
 
 
 # --- staff: modules ---------------------------------------------------------------------
@@ -289,8 +302,9 @@ def _material_form(module: Module, material: Material | None):
     if request.method == "GET" and material is None:
         form.kind.data = request.args.get("kind", MaterialKind.PAGE.value)
         form.completion.data = CompletionRule.VIEWED.value
-    if request.method == "GET" and material and material.opens_at:
+    if request.method == "GET" and material:
         form.opens_at.data = to_local(material.opens_at, course.timezone)
+        form.due_at.data = to_local(material.due_at, course.timezone)
     if form.validate_on_submit():
         upload = form.file.data
         try:
@@ -306,6 +320,9 @@ def _material_form(module: Module, material: Material | None):
                 required=form.required.data,
                 opens_at=to_utc(form.opens_at.data, course.timezone),
                 opens_after_previous=form.opens_after_previous.data,
+                due_at=to_utc(form.due_at.data, course.timezone)
+                if form.kind.data == MaterialKind.TASK
+                else None,
                 hidden=form.hidden.data,
             )
         except storage.UploadRefused as refused:

@@ -26,7 +26,7 @@ import webapp
 from events.models import Event, Registration, RegistrationStatus
 from events.services import seats
 from webapp.extensions import db
-from webapp.filters import local_datetime, local_time
+from webapp.filters import local_datetime, local_time, timezone_note
 from webapp.services import SECRET_ALPHABET
 from webapp.types import utcnow
 from webapp.urls import absolute_url
@@ -145,7 +145,7 @@ def ticket_pdf(registration: Registration) -> bytes:
         write(_("The event is cancelled."), 14, BOLD)
     for session in event.sessions:
         write(session_line(session, event.tz) + (f" · {session.room}" if session.room else ""), 12)
-    write(_("Times are in the time zone %(tz)s.", tz=event.timezone), 9)
+    write(timezone_note(event.timezone), 9)
     for place in (event.venue, event.address):
         if place:
             write(place, 12)

@@ -34,16 +34,23 @@ def test_a_participant_works_through_a_module_on_a_phone(open_page, course, user
 
     page.get_by_role("link", name="Что такое аудит").click()
     expect(page.locator(".material-body strong")).to_have_text("цель")
+    expect(page.locator("#completion-rule")).to_contain_text("Засчитывается, когда вы его открыли")
+    expect(page.locator("#material-next")).to_contain_text("Дальше: Чек-лист")
+    expect(page.locator("#material-prev")).to_have_count(0)  # the first material
     page.go_back()
     page.reload()
     assert progress_of(page) == "33"
 
     page.get_by_role("link", name="Чек-лист").click()
+    expect(page.locator("#completion-rule")).to_contain_text("«Отметить как выполненное»")
+    expect(page.locator("#material-prev")).to_contain_text("Назад: Что такое аудит")
     page.click("#mark-done")
     page.goto(f"/courses/{course.id}/materials")
     assert progress_of(page) == "67"
 
+    expect(page.locator("#completion-rule")).to_contain_text("У каждого написано")
     page.get_by_role("link", name="Паспорт проекта").click()
+    expect(page.locator("#completion-rule")).to_contain_text("тренер принял ваш ответ")
     page.fill("#text", "Проблема, решение, первые шаги.")
     page.click("#send-answer")
     expect(page.locator("#answer-status")).to_be_visible()

@@ -68,7 +68,9 @@
     box.style.width = `${(w / PAGE_W) * 100}%`;
     box.style.height = `${(h / PAGE_H) * 100}%`;
     box.dataset.type = type;
-    box.setAttribute("aria-label", config.labels[type] || type);
+    // Named by its field and what it shows: the visible sample text is part of the name.
+    const label = config.labels[type] || type;
+    box.setAttribute("aria-label", type === "qr" ? label : `${label}: ${sampleText(row)}`);
     box.querySelector(".cert-tag").textContent = config.labels[type] || type;
     const content = box.querySelector(".cert-content");
     content.replaceChildren();
