@@ -7,7 +7,7 @@ from webapp import signals
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and connect this package's receivers (webapp.signals)."""
-    from projects import services
+    from projects import outcomes, services
     from projects.demo import load_demo_projects
     from projects.views import bp
 
@@ -15,3 +15,4 @@ def init_app(app: Flask) -> None:
     signals.course_completed.connect(services.tick_steps_for_completions)  # trajectory steps
     signals.personal_data_requested.connect(services.export_projects)
     signals.demo_data_loading.connect(load_demo_projects)  # after the certificates' demo
+    outcomes.init_app(app)  # the entry audit and the stories (projects.outcomes)

@@ -9,7 +9,7 @@ import pytest
 from webapp import signals
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("webapp", "events", "courses", "certificates", "projects", "reports")
+PACKAGES = ("webapp", "events", "courses", "certificates", "feedback", "projects", "reports")
 
 # signal name -> the receivers (module.function) the app connects to it.
 EXPECTED = {
@@ -28,14 +28,18 @@ EXPECTED = {
     "worker-tick": {
         "events.services.notifications.mail_imported_tickets",
         "certificates.services.batches.continue_quiet_batch",
+        "feedback.services.invite_attendees",
     },
     "mail-previews-requested": {
         "events.services.notifications.mail_samples",
         "certificates.services.issuing.mail_samples",
+        "feedback.services.mail_samples",
     },
     "demo-data-loading": {
         "certificates.demo.load_demo_certificates",
+        "feedback.demo.load_demo_feedback",
         "projects.demo.load_demo_projects",
+        "projects.outcomes.demo.load_demo_outcomes",
     },
 }
 
