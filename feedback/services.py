@@ -515,7 +515,13 @@ def submit_answers(token: str, given: dict[int, list[str]], on: date | None = No
         invitation = find_invitation(token)
         if invitation is None:
             raise FeedbackError("unknown")
-        db.session.refresh(invitation, with_for_update=True)  # one answer at a time
+        # one answer at a time: the invitation's row is locked, then read again
+        db.session.execute(
+            select(FeedbackInvitation.id)
+            .where(FeedbackInvitation.id == invitation.id)
+            .with_for_update()
+        )
+        db.session.refresh(invitation, ["responded"])
         form = invitation.form
         reason = may_answer(invitation)
         if reason:
