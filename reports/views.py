@@ -9,7 +9,7 @@ from flask_babel import format_number, format_percent
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import SelectPagination
 
-from reports import services
+from reports import outcomes, services
 from reports.forms import ReportFilterForm, target_field_name, targets_form
 from reports.models import DEFAULT_TARGETS, Indicator
 from webapp.export import xlsx_response, xlsx_workbook_response
@@ -26,7 +26,9 @@ bp = Blueprint(
     static_folder="static/reports",
     static_url_path="/static",
 )
-LISTING_NAMES = ",".join(services.LISTINGS)
+# the dashboard's lists, then the outcomes' (feedback, audits: reports.outcomes)
+LISTINGS = {**services.LISTINGS, **outcomes.LISTINGS}
+LISTING_NAMES = ",".join(LISTINGS)
 PAGE_SIZE = 50
 
 
@@ -93,6 +95,7 @@ def dashboard():
     report = {
         "targets": summary(filters, figures),
         "figures": figures,
+        "outcomes": outcomes.figures(filters),
         "months": months,
         "chart": {
             "labels": [month for month, _courses, _events in months],
@@ -113,7 +116,7 @@ def dashboard():
 @bp.route(f"/<any({LISTING_NAMES}):indicator>")
 @roles_required(Role.ORGANISER)
 def listing(indicator: str):
-    chosen = services.LISTINGS[indicator]  # the route accepts only these names
+    chosen = LISTINGS[indicator]  # the route accepts only these names
     form, filters = read_filters(services.programmes())
     if filters is None:
         return bad_filters(form)
@@ -137,7 +140,7 @@ def listing(indicator: str):
 @bp.route(f"/<any({LISTING_NAMES}):indicator>.xlsx")
 @roles_required(Role.ORGANISER)
 def export_listing(indicator: str):
-    chosen = services.LISTINGS[indicator]  # the route accepts only these names
+    chosen = LISTINGS[indicator]  # the route accepts only these names
     form, filters = read_filters(services.programmes())
     if filters is None:
         return bad_filters(form)
@@ -162,6 +165,7 @@ def funder_workbook():
     summary_rows += [
         [str(services.LISTINGS["certificates"].label), None, figures.values["certificates"], None],
         [_("Attendance rate"), None, None, percent(figures.attendance_rate)],
+        *outcomes.summary_rows(outcomes.figures(filters)),
         [],
         [_("Period"), period_text(filters)],
         [_("Programme"), chosen_label(form.programme)],
@@ -170,7 +174,7 @@ def funder_workbook():
     sheets = [(_("Summary"), [_("Indicator"), _("Target"), _("Value"), "%"], summary_rows)]
     sheets += [
         (str(chosen.label), [str(h) for h in chosen.header], sheet_rows(chosen, filters))
-        for chosen in services.LISTINGS.values()
+        for chosen in LISTINGS.values()
     ]
     stamp = datetime.now(ZoneInfo(filters.zone)).strftime("%Y-%m-%d")
     return xlsx_workbook_response(f"{_('Report for the funder')} {stamp}.xlsx", sheets)
