@@ -102,7 +102,8 @@ def build(people: int, seed: int = 3) -> dict:
                 db.session.flush()
             on = day_in_2026(chance)
             invitation = FeedbackInvitation(
-                form_id=form.id, registration_id=registration.id, token=f"t{seed}x{number}x{form.id}",
+                form_id=form.id, registration_id=registration.id,
+                token=f"t{seed}x{number}x{form.id}",
                 invited_at=datetime.combine(on, time(12), UTC),
             )  # fmt: skip
             db.session.add(invitation)
@@ -118,10 +119,9 @@ def build(people: int, seed: int = 3) -> dict:
                     invitation_id=None if form.anonymous else invitation.id,
                 )  # fmt: skip
                 response.answers = [
-                    FeedbackAnswer(question_id=form.questions[0].id, value=str(marks[0]), number=marks[0]),
-                    FeedbackAnswer(question_id=form.questions[1].id, value=str(marks[1]), number=marks[1]),
-                    FeedbackAnswer(question_id=form.questions[2].id, value="9", number=9),
-                ]  # fmt: skip
+                    FeedbackAnswer(question_id=question.id, value=str(mark), number=mark)
+                    for question, mark in zip(form.questions, [*marks, 9], strict=True)
+                ]
                 db.session.add(response)
             programme = next((n for n, e in enumerate(events[:2]) if e.id == form.event_id), None)
             rows.append(Invited(programme, municipality, on, answered_on, form.anonymous, marks))
@@ -161,9 +161,12 @@ def expected(world: dict, chosen: dict) -> dict:
 
     invited = [r for r in world["rows"] if belongs(r) and in_period(r.on, chosen)
                and (municipality is None or r.municipality == municipality)]  # fmt: skip
+
+    def named_in_place(row: Invited) -> bool:
+        return municipality is None or (not row.anonymous and row.municipality == municipality)
+
     rated = [r for r in world["rows"] if belongs(r) and r.answered_on
-             and in_period(r.answered_on, chosen)
-             and (municipality is None or (not r.anonymous and r.municipality == municipality))]  # fmt: skip
+             and in_period(r.answered_on, chosen) and named_in_place(r)]  # fmt: skip
     marks = [mark for r in rated for mark in r.marks]
     audited = [
         (scores[0][1], scores[-1][1])
