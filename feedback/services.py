@@ -332,7 +332,7 @@ def _ended_sessions_condition(now: datetime):
     )  # fmt: skip
 
 
-def _due_invitations(now: datetime, limit: int):
+def due_invitations(now: datetime, limit: int):
     """(form, registration) pairs to invite: active and not closed forms, people marked
     present or late, still registered, not yet invited."""
     return (
@@ -373,7 +373,7 @@ def invite_attendees(_sender=None, limit: int = INVITE_BATCH, now: datetime | No
         )
 
     with unit_of_work(lock=lock_forms):
-        pairs = db.session.execute(_due_invitations(now, limit)).all()
+        pairs = db.session.execute(due_invitations(now, limit)).all()
         if not pairs:
             return 0
         forms = {

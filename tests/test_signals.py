@@ -38,8 +38,7 @@ EXPECTED = {
     "demo-data-loading": {
         "certificates.demo.load_demo_certificates",
         "feedback.demo.load_demo_feedback",
-        "projects.demo.load_demo_projects",
-        "projects.outcomes.demo.load_demo_outcomes",
+        "projects.outcomes.demo.load_demo_projects_and_outcomes",
     },
 }
 

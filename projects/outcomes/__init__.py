@@ -3,17 +3,13 @@ projects' stories with their public pages /stories/ and GET /api/v1/stories."""
 
 from flask import Flask
 
-from webapp import signals
-
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and connect the receivers (called by projects.init_app)."""
     from projects.outcomes import stories
-    from projects.outcomes.demo import load_demo_outcomes
     from projects.outcomes.views import bp
 
     app.register_blueprint(bp)
-    signals.demo_data_loading.connect(load_demo_outcomes)  # after the demo projects
 
     @app.context_processor
     def latest_stories():

@@ -13,6 +13,7 @@ prototyping; market, promotion) and whose direction is the project's own or "oth
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
@@ -98,8 +99,14 @@ def area_scores(answers: dict[str, int]) -> dict[str, int]:
     }
 
 
-def take_audit(project_id: int, answers: dict[str, str], user: User) -> ProjectAudit:
-    """Record the team's answers (every statement answered 0–3) at the project's level."""
+def take_audit(
+    project_id: int,
+    answers: dict[str, str],
+    user: User,
+    history: tuple[datetime, int] | None = None,
+) -> ProjectAudit:
+    """Record the team's answers (every statement answered 0–3) now, at the project's
+    level; `history` (when, on which level) records a past audit (the demo's)."""
     cleaned = {}
     for area, (_label, items) in AREAS.items():
         for number in range(len(items)):
@@ -113,11 +120,11 @@ def take_audit(project_id: int, answers: dict[str, str], user: User) -> ProjectA
         project = db.session.get(Project, project_id)
         audit = ProjectAudit(
             project_id=project.id,
-            level=project.level,
+            level=history[1] if history else project.level,
             answers=cleaned,
             score=round(sum(scores.values()) / len(scores)),
             taken_by_id=user.id,
-            taken_at=utcnow(),
+            taken_at=history[0] if history else utcnow(),
             **scores,
         )
         db.session.add(audit)
