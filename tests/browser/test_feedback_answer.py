@@ -22,10 +22,10 @@ pytestmark = pytest.mark.browser
 
 def test_an_attendee_answers_by_mail_on_a_phone(app, open_page, users, monkeypatch, shots_dir):
     event = forum()
+    people = [("Мария Гостева", "maria@example.org"), ("Пётр Гостев", "petr@example.org")]
     attendees = [
-        seats.register(event.id, full_name=name, email=email).registration
-        for name, email in [("Мария Гостева", "maria@example.org"), ("Пётр Гостев", "petr@example.org")]
-    ]  # fmt: skip
+        seats.register(event.id, full_name=name, email=email).registration for name, email in people
+    ]
     for registration in attendees:
         mark(registration, event.sessions[0], AttendanceStatus.PRESENT)
     form = make_form(event, users["organiser"], template="session_satisfaction")
