@@ -232,3 +232,10 @@ def test_organisers_build_a_form_from_the_library_and_add_questions(client, user
     client.post(f"/manage/feedback/{form.id}/active", data={"active": "1"})
     db.session.expire_all()
     assert services.forms_of_event(event.id)[0].active
+
+
+def test_guessing_answer_links_is_rate_limited(make_app):
+    limited = make_app({"RATELIMIT_ENABLED": True, "TROPA_FEEDBACK_RATE_LIMIT": "3 per minute"})
+    client = limited.test_client()
+    answers = [client.get("/f/" + "a" * 26).status_code for _ in range(5)]
+    assert answers == [404, 404, 404, 429, 429]
