@@ -14,6 +14,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     signals.worker_tick.connect(services.invite_attendees)  # invitations after sessions end
     signals.mail_previews_requested.connect(services.mail_samples)
+    signals.personal_data_requested.connect(services.export_feedback)
+    signals.person_anonymised.connect(services.forget_free_text)
     signals.demo_data_loading.connect(load_demo_feedback)
 
     @app.context_processor

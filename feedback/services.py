@@ -695,3 +695,37 @@ def mail_samples(_sender=None) -> list:
             },
         )
     ]  # fmt: skip
+
+
+# --- personal data ------------------------------------------------------------------------
+
+
+def _named_answers_of(user: User):
+    """The person's answers on named forms (anonymous ones belong to nobody)."""
+    return (
+        select(FeedbackForm.title, FeedbackResponse.answered_on, FeedbackQuestion, FeedbackAnswer)
+        .join(FeedbackResponse, FeedbackResponse.id == FeedbackAnswer.response_id)
+        .join(FeedbackInvitation, FeedbackInvitation.id == FeedbackResponse.invitation_id)
+        .join(Registration, Registration.id == FeedbackInvitation.registration_id)
+        .join(FeedbackQuestion, FeedbackQuestion.id == FeedbackAnswer.question_id)
+        .join(FeedbackForm, FeedbackForm.id == FeedbackResponse.form_id)
+        .where(Registration.user_id == user.id)
+        .order_by(FeedbackResponse.id, FeedbackQuestion.position)
+    )
+
+
+def export_feedback(user: User) -> dict:
+    """signals.personal_data_requested: the person's named feedback answers."""
+    return {
+        "feedback": [
+            {"form": title, "answered_on": on.isoformat(), "question": q.label, "answer": a.value}
+            for title, on, q, a in db.session.execute(_named_answers_of(user))
+        ]
+    }
+
+
+def forget_free_text(user: User) -> None:
+    """signals.person_anonymised: free text may name the person; marks stay for the results."""
+    for _title, _on, question, answer in db.session.execute(_named_answers_of(user)).all():
+        if question.kind == K.TEXT:
+            answer.value = ""

@@ -239,3 +239,21 @@ def test_guessing_answer_links_is_rate_limited(make_app):
     client = limited.test_client()
     answers = [client.get("/f/" + "a" * 26).status_code for _ in range(5)]
     assert answers == [404, 404, 404, 429, 429]
+
+
+def test_a_persons_named_answers_are_in_their_data_and_their_text_goes_with_them(
+    client, users, course
+):
+    from webapp.services import delete_account, export_personal_data
+
+    registration = course_services.enrol(course, users["participant"]).registration
+    form = make_form(course, users["organiser"], template="course_end")
+    token = invite_now(form, registration)
+    satisfied, recommend, helped, _parts, changed = form.questions
+    services.submit_answers(token, {satisfied.id: ["5"], recommend.id: ["9"], helped.id: ["yes"],
+                                    changed.id: ["Я, Анна, нашла работу"]})  # fmt: skip
+    exported = export_personal_data(users["participant"])["feedback"]
+    assert {"form": form.title, "question": changed.label}.items() <= exported[-1].items()
+    delete_account(users["participant"])
+    values = db.session.scalars(select(FeedbackAnswer.value)).all()
+    assert "Я, Анна, нашла работу" not in values and "5" in values

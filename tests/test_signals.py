@@ -15,9 +15,13 @@ PACKAGES = ("webapp", "events", "courses", "certificates", "feedback", "projects
 EXPECTED = {
     "personal-data-requested": {
         "events.services.seats.export_registrations",
+        "feedback.services.export_feedback",
         "projects.services.export_projects",
     },
-    "person-anonymised": {"events.services.seats.anonymise_registrations"},
+    "person-anonymised": {
+        "events.services.seats.anonymise_registrations",
+        "feedback.services.forget_free_text",
+    },
     "api-token-rules": {"events.services.checkin.is_staff_of_some_event"},
     "attendance-marked": {"certificates.services.issuing.issue_for_attendance"},
     "taught-event-ids": {"courses.services.courses_taught"},
