@@ -241,7 +241,7 @@ def public_view(story: ProjectStory) -> dict:
         "level": project.level,
         "published_at": story.published_at.isoformat() if story.published_at else None,
         "photos": [
-            {"url": f"{base}/stories/photos/{photo.id}", "caption": photo.caption}
+            {"id": photo.id, "url": f"{base}/stories/photos/{photo.id}", "caption": photo.caption}
             for photo in story.photos
             if photo.publish
         ],
