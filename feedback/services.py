@@ -38,7 +38,7 @@ from webapp.extensions import db
 from webapp.mail import send_mail
 from webapp.models import Role, User
 from webapp.services import SECRET_ALPHABET, random_secret
-from webapp.transactions import unit_of_work
+from webapp.transactions import end_read, unit_of_work
 from webapp.types import utcnow
 
 ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
@@ -366,6 +366,11 @@ def invite_attendees(_sender=None, limit: int = INVITE_BATCH, now: datetime | No
     The active forms' rows are locked first (PostgreSQL), so two workers take turns and
     nobody is invited twice; SQLite has one writer anyway."""
     now = now or utcnow()
+    # a read first: most ticks find nobody due and need no writer's turn (SQLite's one lock)
+    nobody_due = db.session.execute(due_invitations(now, 1)).first() is None
+    end_read()
+    if nobody_due:
+        return 0
 
     def lock_forms():
         db.session.execute(
