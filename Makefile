@@ -34,7 +34,7 @@ test: translations
 
 # After changing user-facing strings: refresh the catalogues, then translate the new entries.
 messages: install
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o webapp/translations/messages.pot --no-location --sort-output webapp events courses certificates projects reports
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o webapp/translations/messages.pot --no-location --sort-output webapp events courses certificates feedback projects reports
 	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching --ignore-obsolete
 
 lint: install

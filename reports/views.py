@@ -9,7 +9,7 @@ from flask_babel import format_date, format_number, format_percent
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import SelectPagination
 
-from reports import services
+from reports import outcomes, services
 from reports.forms import ReportFilterForm, target_field_name, targets_form
 from reports.models import DEFAULT_TARGETS, Indicator
 from reports.services import ReportError, dashboard, lists, targets
@@ -27,7 +27,9 @@ bp = Blueprint(
     static_folder="static/reports",
     static_url_path="/static",
 )
-LISTING_NAMES = ",".join(lists.LISTINGS)
+# the dashboard's lists, then the outcomes' (feedback, audits: reports.outcomes)
+LISTINGS = {**lists.LISTINGS, **outcomes.LISTINGS}
+LISTING_NAMES = ",".join(LISTINGS)
 PAGE_SIZE = 50
 
 
@@ -94,6 +96,7 @@ def dashboard_page():
     report = {
         "targets": summary(filters, figures),
         "figures": figures,
+        "outcomes": outcomes.figures(filters),
         "months": months,
         "chart": {
             "labels": [month_label(month) for month, _courses, _events in months],
@@ -114,7 +117,7 @@ def dashboard_page():
 @bp.route(f"/<any({LISTING_NAMES}):indicator>")
 @roles_required(Role.ORGANISER)
 def listing(indicator: str):
-    chosen = lists.LISTINGS[indicator]  # the route accepts only these names
+    chosen = LISTINGS[indicator]  # the route accepts only these names
     form, filters = read_filters(services.programmes())
     if filters is None:
         return bad_filters(form)
@@ -138,7 +141,7 @@ def listing(indicator: str):
 @bp.route(f"/<any({LISTING_NAMES}):indicator>.xlsx")
 @roles_required(Role.ORGANISER)
 def export_listing(indicator: str):
-    chosen = lists.LISTINGS[indicator]  # the route accepts only these names
+    chosen = LISTINGS[indicator]  # the route accepts only these names
     form, filters = read_filters(services.programmes())
     if filters is None:
         return bad_filters(form)
@@ -163,6 +166,7 @@ def funder_workbook():
     summary_rows += [
         [str(lists.LISTINGS["certificates"].label), None, figures.values["certificates"], None],
         [_("Attendance rate"), None, None, percent(figures.attendance_rate)],
+        *outcomes.summary_rows(outcomes.figures(filters)),
         [],
         *([[_("Period"), period_text(filters)]] if filters.date_from or filters.date_to else []),
         [_("Programme"), chosen_label(form.programme)],
@@ -171,7 +175,7 @@ def funder_workbook():
     sheets = [(_("Summary"), [_("Indicator"), _("Target"), _("Value"), "%"], summary_rows)]
     sheets += [
         (str(chosen.label), [str(h) for h in chosen.header], sheet_rows(chosen, filters))
-        for chosen in lists.LISTINGS.values()
+        for chosen in LISTINGS.values()
     ]
     stamp = datetime.now(ZoneInfo(filters.zone)).date().isoformat()
     title = _("Report for the funder")  # the file's name in the user's language

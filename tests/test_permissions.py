@@ -24,6 +24,7 @@ from tests.certificate_templates_support import certificate_templates_world
 from tests.certificates_support import certificates_world
 from tests.conftest import make_user
 from tests.materials_support import materials_world
+from tests.outcomes_support import outcomes_world
 from tests.projects_support import projects_world
 from webapp.extensions import db
 from webapp.models import OutboxMessage, Role, User
@@ -51,12 +52,16 @@ STEPS = "/manage/programmes/{programme_id}/steps"
 TEMPLATES = "/certificates/templates/"
 TEMPLATE = "/certificates/templates/{template_id}"
 OUTBOX_MSG = "/admin/outbox/{message_id}"
+FEEDBACK_FORM = "/manage/feedback/{form_id}"
+STORY = "/projects/{project_id}/story"
+STORY_REVIEW = "/manage/stories"
 NOT_ROUTES = {  # files, not pages
     "static",
     "bootstrap.static",
     "events.static",
     "reports.static",
     "certificates.static",
+    "feedback.static",
 }
 
 # The participant is enrolled in the course and the trainer teaches it.
@@ -270,6 +275,31 @@ PERMISSIONS_TABLE = {
     "reports.export_listing":         (LOGIN, 403,         403,         200,         200),
     "reports.funder_workbook":        (LOGIN, 403,         403,         200,         200),
     "reports.targets":                (LOGIN, 403,         403,         200,         200),
+    # feedback: organisers build forms; results for organisers and the course's trainers;
+    # the answer page is anyone's with the personal link (an empty answer misses required
+    # questions: 400); empty POSTs change nothing and go back to the form
+    "feedback.event_forms":           (LOGIN, 403,         403,         200,         200),
+    "feedback.edit_form":             (LOGIN, 403,         403,         200,         200),
+    "feedback.delete_question":       (LOGIN, 403,         403,         FEEDBACK_FORM, FEEDBACK_FORM),  # noqa: E501
+    "feedback.set_active":            (LOGIN, 403,         403,         FEEDBACK_FORM, FEEDBACK_FORM),  # noqa: E501
+    "feedback.results":               (LOGIN, 403,         200,         200,         200),
+    "feedback.export_results":        (LOGIN, 403,         200,         200,         200),
+    "feedback.overview":              (LOGIN, 403,         403,         200,         200),
+    "feedback.answer":                (200,   200,         200,         200,         200),
+    # the entry audit and the story: the team and organisers (the mentor reads the
+    # project page, photos included); organisers approve; the public stories and their API
+    "stories.take_audit":             (LOGIN, 200,         403,         200,         200),
+    "stories.edit_story":             (LOGIN, 200,         403,         200,         200),
+    "stories.submit_story":           (LOGIN, STORY,       403,         STORY,       STORY),
+    "stories.add_photo":              (LOGIN, STORY,       403,         STORY,       STORY),
+    "stories.change_photo":           (LOGIN, STORY,       403,         STORY,       STORY),
+    "stories.team_photo":             (LOGIN, 200,         200,         200,         200),
+    "stories.review_queue":           (LOGIN, 403,         403,         200,         200),
+    "stories.review_story":           (LOGIN, 403,         403,         STORY_REVIEW, STORY_REVIEW),  # noqa: E501
+    "stories.story_list":             (200,   200,         200,         200,         200),
+    "stories.story_page":             (200,   200,         200,         200,         200),
+    "stories.public_photo":           (200,   200,         200,         200,         200),
+    "stories.api_stories":            (200,   200,         200,         200,         200),
 }
 # fmt: on
 PERMISSIONS = {
@@ -313,7 +343,8 @@ def world(users, course) -> dict:
         **materials_world(course, registration),
         **certificates_world(course, registration),
         **certificate_templates_world(),
-        **projects_world(users, course),
+        **(projects := projects_world(users, course)),
+        **outcomes_world(users, course, registration, projects["project_id"]),
     }
 
 

@@ -7,15 +7,19 @@ from pathlib import Path
 from webapp import signals
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("webapp", "events", "courses", "certificates", "projects", "reports")
+PACKAGES = ("webapp", "events", "courses", "certificates", "feedback", "projects", "reports")
 
 # signal name -> the receivers (module.function) the app connects to it.
 EXPECTED = {
     "personal-data-requested": {
         "events.services.seats.export_registrations",
+        "feedback.services.export_feedback",
         "projects.services.editing.export_projects",
     },
-    "person-anonymised": {"events.services.seats.anonymise_registrations"},
+    "person-anonymised": {
+        "events.services.seats.anonymise_registrations",
+        "feedback.services.forget_free_text",
+    },
     "profile-changed": {"events.services.notifications.reminders_follow_profile"},
     "api-token-rules": {"events.services.checkin.is_staff_of_some_event"},
     "registration-changed": {"events.services.notifications.reminders_follow_registration"},
@@ -31,6 +35,7 @@ EXPECTED = {
         "certificates.services.batches.continue_quiet_batch",
         "certificates.services.issuing.issue_due_certificates",
         "courses.services.completion.record_completions_by_time",
+        "feedback.services.invite_attendees",
     },
     "deferred-work-counted": {
         "events.services.notifications.count_mail_due",
@@ -40,10 +45,12 @@ EXPECTED = {
     "mail-previews-requested": {
         "events.services.notifications.mail_samples",
         "certificates.services.issuing.mail_samples",
+        "feedback.services.mail_samples",
     },
     "demo-data-loading": {
         "certificates.demo.load_demo_certificates",
-        "projects.demo.load_demo_projects",
+        "feedback.demo.load_demo_feedback",
+        "projects.outcomes.demo.load_demo_projects_and_outcomes",
     },
 }
 

@@ -72,10 +72,11 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     import certificates
     import courses
     import events
+    import feedback
     import projects
     import reports
 
-    for package in (events, courses, certificates, projects, reports):
+    for package in (events, courses, certificates, feedback, projects, reports):
         package.init_app(app)
 
     headers.init_app(app)
