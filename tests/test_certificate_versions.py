@@ -25,7 +25,7 @@ from tests.events_support import pdf_page_images
 from tests.test_certificates import THREADS, run_together
 from webapp import storage
 from webapp.extensions import db
-from webapp.locking import write_transaction
+from webapp.transactions import unit_of_work
 
 NEW_LEAD_IN = "Настоящим удостоверяется, что"
 NAME_MOVED_MM = 30
@@ -192,7 +192,7 @@ def test_first_uses_at_the_same_moment_make_one_default(app, app_ctx):
     files_before = set(storage.files_dir().iterdir())
 
     def first_use(_):
-        with write_transaction():
+        with unit_of_work():
             return service.default_template(TemplateKind.COURSE).id
 
     results = run_together(app, first_use, [None] * THREADS)
