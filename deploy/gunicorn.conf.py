@@ -5,6 +5,8 @@ tropa.service). Every value can be changed from the environment file
 import os
 from pathlib import Path
 
+from webapp.gunicorn_hooks import publish_listen_address, refuse_public_address_without_base_url
+
 wsgi_app = "webapp:create_app()"
 bind = os.environ.get("TROPA_BIND", "127.0.0.1:8000")
 # gthread: a few processes with threads each; sync workers would make a slow client (a
@@ -33,9 +35,14 @@ os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
 
 
 def on_starting(server):
+    refuse_public_address_without_base_url(server)
     _metrics_dir.mkdir(parents=True, exist_ok=True)
     for stale in _metrics_dir.glob("*.db"):
         stale.unlink()
+
+
+def when_ready(server):
+    publish_listen_address(server)
 
 
 def child_exit(server, worker):

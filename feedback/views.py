@@ -49,7 +49,7 @@ def feedback_choice(value: str) -> str:
 
 
 def _answer_rate_limit() -> str:
-    return current_app.config.get("TROPA_FEEDBACK_RATE_LIMIT", "30 per minute")
+    return current_app.config["TROPA_FEEDBACK_RATE_LIMIT"]
 
 
 def _event(event_id: int) -> Event:

@@ -84,6 +84,7 @@ def load_config(instance_path: Path) -> dict:
         # phone's backlog of offline scans sent at once, stay well below it.
         # counts only unknown codes: slows down guessing, never a real lookup
         "TROPA_VERIFY_RATE_LIMIT": os.environ.get("TROPA_VERIFY_RATE_LIMIT", "20 per minute"),
+        "TROPA_FEEDBACK_RATE_LIMIT": os.environ.get("TROPA_FEEDBACK_RATE_LIMIT", "30 per minute"),
         "TROPA_CHECKIN_RATE_LIMIT": os.environ.get("TROPA_CHECKIN_RATE_LIMIT", "1200 per minute"),
         "TROPA_MAIL_DIR": str(instance_path / "mail"),
         "MAIL_SERVER": os.environ.get("TROPA_MAIL_SERVER", ""),

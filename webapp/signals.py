@@ -87,5 +87,6 @@ ALL = tuple(tropa[name] for name in sorted(tropa))
 
 
 def collect(signal, sender=None, **kwargs) -> list:
-    """The return values of every receiver, in the order they were connected."""
+    """The return values of every receiver. blinker keeps no order among receivers: a
+    receiver that needs another's work first must call it itself."""
     return [value for _receiver, value in signal.send(sender, **kwargs)]
