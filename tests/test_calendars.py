@@ -139,6 +139,7 @@ def test_the_personal_feed_has_what_the_user_attends_and_teaches(client, make_co
     waitlisted = make_course(title="Жду места", sessions=2, capacity=1)
     taught = make_course(title="Веду", sessions=1)
     taught.trainers.append(anna)
+    db.session.commit()  # before the seat service opens its unit of work
     enrol(attended, anna)
     enrol(waitlisted, trainer)
     assert enrol(waitlisted, anna).status == RegistrationStatus.WAITLISTED
