@@ -7,15 +7,15 @@ Definitions the results pages and the dashboard share:
 - *NPS* of a 0–10 question: % of 9–10 ("promoters") minus % of 0–6 ("detractors").
 """
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload
 
 from events.models import (
     Attendance,
@@ -553,135 +553,6 @@ def submit_answers(token: str, given: dict[int, list[str]], on: date | None = No
             if value
         )
         invitation.responded = True
-
-
-# --- results ---------------------------------------------------------------------------------
-
-
-@dataclass
-class QuestionResult:
-    question: FeedbackQuestion
-    answered: int = 0
-    average: float | None = None
-    nps: int | None = None
-    distribution: list[tuple[str, int]] = field(default_factory=list)  # (label, count)
-    texts: list[str] = field(default_factory=list)
-
-
-@dataclass
-class FormResults:
-    form: FeedbackForm
-    invited: int
-    answered: int
-    responses: int
-    questions: list[QuestionResult]
-
-    @property
-    def response_rate(self) -> float | None:
-        return self.answered / self.invited if self.invited else None
-
-
-def nps(counts: dict[int, int]) -> int | None:
-    total = sum(counts.values())
-    if not total:
-        return None
-    promoters = sum(n for mark, n in counts.items() if mark >= 9)
-    detractors = sum(n for mark, n in counts.items() if mark <= 6)
-    return round(100 * (promoters - detractors) / total)
-
-
-def results(form: FeedbackForm, texts_limit: int = 500) -> FormResults:
-    """A form's figures in four queries whatever the number of answers."""
-    invited, answered = db.session.execute(
-        select(
-            func.count(),
-            func.count().filter(FeedbackInvitation.responded.is_(True)),
-        ).where(FeedbackInvitation.form_id == form.id)
-    ).one()
-    responses = db.session.scalar(select(func.count()).where(FeedbackResponse.form_id == form.id))
-    grouped = db.session.execute(
-        select(FeedbackAnswer.question_id, FeedbackAnswer.value, func.count())
-        .join(FeedbackQuestion, FeedbackQuestion.id == FeedbackAnswer.question_id)
-        .where(FeedbackQuestion.form_id == form.id, FeedbackQuestion.kind != K.TEXT)
-        .group_by(FeedbackAnswer.question_id, FeedbackAnswer.value)
-    )
-    values: dict[int, Counter] = defaultdict(Counter)
-    for question_id, value, count in grouped:
-        for part in value.split("\n"):
-            values[question_id][part] += count
-    texts = defaultdict(list)
-    for question_id, value in db.session.execute(
-        select(FeedbackAnswer.question_id, FeedbackAnswer.value)
-        .join(FeedbackQuestion, FeedbackQuestion.id == FeedbackAnswer.question_id)
-        .where(FeedbackQuestion.form_id == form.id, FeedbackQuestion.kind == K.TEXT)
-        .order_by(FeedbackAnswer.id.desc())
-        .limit(texts_limit)
-    ):
-        texts[question_id].append(value)
-    return FormResults(
-        form=form,
-        invited=invited,
-        answered=answered,
-        responses=responses,
-        questions=[_question_result(q, values[q.id], texts[q.id]) for q in form.questions],
-    )
-
-
-def _question_result(question: FeedbackQuestion, counts: Counter, texts: list[str]):
-    result = QuestionResult(question, texts=texts)
-    if question.kind == K.TEXT:
-        result.answered = len(texts)
-        return result
-    if question.kind.scale:
-        low, high = question.kind.scale
-        marks = {int(value): n for value, n in counts.items()}
-        result.answered = sum(marks.values())
-        result.distribution = [(str(mark), marks.get(mark, 0)) for mark in range(low, high + 1)]
-        if result.answered:
-            result.average = sum(m * n for m, n in marks.items()) / result.answered
-        if question.kind == K.RATING10:
-            result.nps = nps(marks)
-        return result
-    result.distribution = [(choice_label(choice), counts.get(choice, 0))
-                           for choice in question.choices]  # fmt: skip
-    result.answered = sum(counts.values()) if question.kind != K.MULTIPLE else None
-    return result
-
-
-def export_rows(form: FeedbackForm) -> tuple[list[str], list[list]]:
-    """One row per response: (date, then each question's answer); names only on a named
-    form, where the organisers may read who said what."""
-    questions = form.questions
-    header = [str(_l("Date"))]
-    if not form.anonymous:
-        header += [str(_l("Name")), str(_l("E-mail"))]
-    header += [question.label for question in questions]
-    query = (
-        select(FeedbackResponse, Registration.full_name, Registration.email)
-        .outerjoin(FeedbackInvitation, FeedbackInvitation.id == FeedbackResponse.invitation_id)
-        .outerjoin(Registration, Registration.id == FeedbackInvitation.registration_id)
-        .where(FeedbackResponse.form_id == form.id)
-        .options(selectinload(FeedbackResponse.answers))
-        .order_by(FeedbackResponse.answered_on, FeedbackResponse.id)
-    )
-    rows = []
-    for response, name, email in db.session.execute(query):
-        by_question = {answer.question_id: answer for answer in response.answers}
-        row: list = [response.answered_on]
-        if not form.anonymous:
-            row += [name, email]
-        for question in questions:
-            answer = by_question.get(question.id)
-            if answer is None:
-                row.append(None)
-            elif question.kind.scale:
-                row.append(answer.number)
-            elif question.kind == K.TEXT:
-                row.append(answer.value)
-            else:
-                row.append("; ".join(choice_label(v) for v in answer.value.split("\n")))
-        rows.append(row)
-    return header, rows
 
 
 def mail_samples(_sender=None) -> list:

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from events.models import Event
-from feedback import overview as overview_service
+from feedback import results as feedback_results
 from feedback import services
 from feedback.forms import NewFormForm, QuestionForm, SettingsForm
 from feedback.models import FeedbackForm
@@ -194,7 +194,7 @@ def _readable_form(form_id: int) -> FeedbackForm:
 @login_required
 def results(form_id: int):
     feedback_form = _readable_form(form_id)
-    outcome = services.results(feedback_form)
+    figures = feedback_results.results(feedback_form)
     charts = [
         {
             "id": f"chart-{item.question.id}",
@@ -202,11 +202,11 @@ def results(form_id: int):
             "labels": [label for label, _count in item.distribution],
             "counts": [count for _label, count in item.distribution],
         }
-        for item in outcome.questions
+        for item in figures.questions
         if item.distribution
     ]
     return render_template(
-        "feedback/results.html", outcome=outcome, feedback_form=feedback_form, charts=charts
+        "feedback/results.html", outcome=figures, feedback_form=feedback_form, charts=charts
     )
 
 
@@ -214,7 +214,7 @@ def results(form_id: int):
 @login_required
 def export_results(form_id: int, fmt: str):
     feedback_form = _readable_form(form_id)
-    header, rows = services.export_rows(feedback_form)
+    header, rows = feedback_results.export_rows(feedback_form)
     return table_response(fmt, f"feedback-{feedback_form.id}", header, rows)
 
 
@@ -224,8 +224,8 @@ def overview():
     return render_template(
         "feedback/overview.html",
         forms=services.all_forms(),
-        by_course=overview_service.satisfaction_by_course(),
-        by_trainer=overview_service.satisfaction_by_trainer(),
+        by_course=feedback_results.satisfaction_by_course(),
+        by_trainer=feedback_results.satisfaction_by_trainer(),
     )
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, inspect, select, text
 from courses import services as course_services
 from events.models import AttendanceStatus, Event, Session
 from events.services import seats
-from feedback import services
+from feedback import results, services
 from feedback.models import FeedbackAnswer, FeedbackInvitation, FeedbackResponse
 from tests.conftest import login
 from tests.outcomes_support import end_sessions, invite_now, make_form, mark
@@ -111,7 +111,7 @@ def test_an_invited_person_answers_and_changes_the_answers(client, users, englis
     assert db.session.scalar(select(func.count()).select_from(FeedbackAnswer)) == 5
     again = client.get(f"/f/{token}").get_data(as_text=True)
     assert 'value="2" autocomplete="off" checked' in again
-    outcome = services.results(form)
+    outcome = results.results(form)
     assert (outcome.invited, outcome.answered, outcome.response_rate) == (1, 1, 1.0)
     assert outcome.questions[0].average == 2
     assert outcome.questions[4].texts == ["Больше практики"]
@@ -156,10 +156,10 @@ def test_an_anonymous_form_stores_no_link_between_person_and_answer(client, user
     columns = {c["name"] for c in inspect(db.engine).get_columns("feedback_invitations")}
     assert not {"responded_at", "response_id", "answered_at"} & columns
     assert [i.responded for i in invitations(form.id)] == [True, True, False]
-    outcome = services.results(form)
+    outcome = results.results(form)
     assert outcome.response_rate == 2 / 3
     assert outcome.questions[0].nps == 50  # one 9 (promoter), one 8 (passive)
-    header, export = services.export_rows(form)
+    header, export = results.export_rows(form)
     assert "E-mail" not in header and len(export) == 2
 
 
