@@ -135,7 +135,7 @@ def run_batch(batch_id: int, chunk: int = CHUNK) -> CertificateBatch:
 
 def continue_quiet_batch(_sender=None) -> int:
     """Finish a batch that no page has advanced for a while (its organiser closed the tab):
-    work for the mail worker (webapp.outbox.deferred_work), so a large batch completes in
+    a worker_tick receiver of the mail worker, so a large batch completes in
     the background. Returns 1 when it finished one, 0 when none was waiting."""
     batch_id = db.session.scalar(
         _quiet_batches(CertificateBatch.id).order_by(CertificateBatch.id).limit(1)

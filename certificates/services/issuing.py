@@ -46,7 +46,7 @@ from certificates.rendering import (
     render_certificate,
 )
 from certificates.services.credentials import verify_url
-from certificates.services.templates import default_template, marked_default
+from certificates.services.templates import default_design, default_template
 from courses.models import Course, CourseCompletion
 from courses.services import completion
 from events.models import (
@@ -520,9 +520,8 @@ def pdf_of(certificate: Certificate) -> bytes:
 def designs_of(certificates: list[Certificate]) -> list[Design]:
     """Each certificate's design: its template's version it recorded, in one query; the
     template as it is now if that version is missing (a template created before versions
-    were kept), or the default one if the template was deleted since (reading only: the
-    default exists once a certificate was issued). Certificates with the same design get
-    the same object, so a caller can group them by it."""
+    were kept), or the default design if the template was deleted since (reading only).
+    Certificates with the same design get the same object, so a caller can group them."""
     keys = [(c.template_id, c.snapshot.get("template_version")) for c in certificates]
     wanted = [key for key in set(keys) if all(key)]
     kept: dict[tuple, Design] = {}
@@ -538,7 +537,7 @@ def designs_of(certificates: list[Certificate]) -> list[Design]:
     designs = []
     for certificate, key in zip(certificates, keys, strict=True):
         if key not in kept:
-            kept[key] = certificate.template or marked_default(certificate.kind)
+            kept[key] = certificate.template or default_design(certificate.kind)
         designs.append(kept[key])
     return designs
 

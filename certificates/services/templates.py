@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from copy import deepcopy
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -96,6 +97,21 @@ def default_template(kind: TemplateKind) -> CertificateTemplate:
         if template is None:  # not the race we expect
             raise
     return template
+
+
+@dataclass(frozen=True)
+class ShippedDesign:
+    """The shipped layout of a kind, unsaved and without its background (see default_design)."""
+
+    landscape: bool
+    layout: dict
+    background_storage_name: str | None = None
+
+
+def default_design(kind: TemplateKind) -> CertificateTemplate | ShippedDesign:
+    """What a certificate whose template is gone prints with, reading only: the default
+    template, or (before one was ever made: data written by hand) the shipped layout."""
+    return marked_default(kind) or ShippedDesign(landscape=True, layout=designs.layout(kind))
 
 
 def marked_default(kind: TemplateKind) -> CertificateTemplate | None:
