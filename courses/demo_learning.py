@@ -3,6 +3,7 @@
 
 import io
 import random
+from datetime import timedelta
 
 from PIL import Image, ImageDraw
 from reportlab.lib.pagesizes import A4
@@ -119,6 +120,9 @@ def add_demo_learning(rng: random.Random, course_ids: list[int]) -> int:
                 "Задание: паспорт проекта",
                 body=TASK_TEXT,
                 completion=CompletionRule.ACCEPTED,
+                # 18:00 Moscow time in ten days: My learning lists it as due
+                due_at=utcnow().replace(hour=15, minute=0, second=0, microsecond=0)
+                + timedelta(days=10),
             )
             course.requires_materials = True
             course.requires_tasks = True
