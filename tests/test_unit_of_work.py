@@ -1,5 +1,7 @@
 """webapp.transactions.unit_of_work: one transaction, one commit, refusal of stray writes."""
 
+import threading
+
 import pytest
 from sqlalchemy import select, update
 
@@ -86,3 +88,35 @@ def test_after_commit_runs_only_after_a_commit(app_ctx):
         after_commit(lambda: ran.append("rolled back"))
         raise ValueError
     assert ran == ["committed"]
+
+
+def test_after_commit_runs_once_other_writers_may_go(app):
+    """A follow-up (mail, certificates) must not hold SQLite's writers' queue: another
+    thread's unit can commit while it runs."""
+    other_committed = threading.Event()
+
+    def other_writer() -> None:
+        with app.app_context():
+            with unit_of_work() as session:
+                session.add(_organisation("Соседняя"))
+            other_committed.set()
+            db.session.remove()
+
+    def follow_up() -> None:
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        thread.join(timeout=10)
+        assert other_committed.is_set(), "the follow-up held the writers' queue"
+
+    with app.app_context():
+        try:
+            with unit_of_work() as session:
+                session.add(_organisation("Первая"))
+                after_commit(follow_up)
+            assert _names() == {"Первая", "Соседняя"}
+        finally:
+            db.session.rollback()
+            for organisation in db.session.scalars(select(Organisation)):
+                db.session.delete(organisation)
+            db.session.commit()
+            db.session.remove()

@@ -109,6 +109,9 @@ def unit_of_work(lock: Callable[[], object] | None = None) -> Iterator[OrmSessio
             yield from _run(session, lock)
     else:
         yield from _run(session, lock)
+    # After the writers' queue is left: slow follow-ups never hold other writers up.
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        callback()
 
 
 def _run(session: OrmSession, lock):
@@ -126,8 +129,6 @@ def _run(session: OrmSession, lock):
         raise
     finally:
         session.info[_DEPTH] = 0
-    for callback in session.info.pop(_AFTER_COMMIT, []):
-        callback()
 
 
 def after_commit(callback: Callable[[], object]) -> None:
