@@ -15,7 +15,9 @@ check_in reads and writes plain columns, not ORM objects, and reads everything b
 decision before its unit of work; inside, a first scan is four statements (the person,
 the mark and its audit entry as INSERT ... ON CONFLICT DO NOTHING RETURNING, the attempt),
 plus what the attendance_marked receivers record (slow work such as a certificate is
-done after commit).
+done after commit). The event's windows, which session is whose and who may scan are kept
+a few seconds per process (DOOR_CACHE_SECONDS), so a whole API request is five statements
+(tests/test_checkin_api.py pins it).
 """
 
 import json
