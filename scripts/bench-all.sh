@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PYTHON=.venv/bin/python
 BENCHMARKS=(bench.bench_catalogue bench.bench_enrolment bench.bench_checkin bench.bench_self_scan
   bench.bench_progress_grid bench.bench_feed bench.bench_dashboard
-  bench.bench_certificates)
+  bench.bench_certificates bench.bench_registration_burst)
 
 echo "=== SQLite ==="
 for benchmark in "${BENCHMARKS[@]}"; do

@@ -19,7 +19,7 @@ from flask_babel import force_locale
 from flask_migrate import upgrade
 from sqlalchemy import event, text
 
-from webapp import create_app
+from webapp import caching, create_app
 from webapp.extensions import db, limiter
 from webapp.models import Role, User, UserRole
 from webapp.services import hash_password
@@ -115,6 +115,7 @@ def _empty_tables() -> None:
         for name in tables:
             db.session.execute(text(f"DELETE FROM {name}"))  # noqa: S608  our own table names
     db.session.commit()
+    caching.clear_all()  # ids are used again by the next test's rows
 
 
 @pytest.fixture

@@ -152,6 +152,43 @@ def test_answers_speak_the_token_holders_language(client, forum, anna, users):
     assert answer["message"].startswith("Already checked in at ")
 
 
+def test_a_scan_costs_five_statements_once_the_caches_are_warm(
+    client, forum, organiser_token, count_queries
+):
+    """Whole requests, as the tests count statements (transaction control left out). The
+    first request of a process reads the token (and notes its use), the event with its
+    windows, the right to scan there and the certificate setting; then each is kept a few
+    seconds, and a scan is the nonce look-up plus its unit: the person (locked), the mark,
+    its audit entry and the logged attempt; a repeated scan reads the earlier mark instead
+    of writing the audit entry."""
+    anna, boris = register(forum, "Анна"), register(forum, "Борис")
+
+    def scan(person, nonce):
+        body = {"secret": person.ticket_secret, "event_id": forum.id, "nonce": nonce}
+        with count_queries() as statements:
+            answer = post(client, body, organiser_token).get_json()
+        return answer, statements.count
+
+    first, cold = scan(anna, "n1")
+    warm_first, warm = scan(boris, "n2")
+    again, repeated = scan(anna, "n3")
+    assert first["status"] == warm_first["status"] == "ok"
+    assert again["reason"] == "already_checked_in"
+    # the certificate setting may be cached already (certificates keeps it, by event id)
+    assert cold <= 12
+    assert (warm, repeated) == (5, 5)
+
+
+def test_a_token_revoked_in_this_process_stops_at_once(client, forum, anna, users):
+    from webapp.services import revoke_api_token
+
+    token = token_for(users["organiser"])
+    body = {"secret": anna.ticket_secret, "event_id": forum.id, "nonce": "r1"}
+    assert post(client, body, token).status_code == 200  # the token is cached now
+    revoke_api_token(users["organiser"], db.session.scalar(select(ApiToken.id)))
+    assert post(client, {**body, "nonce": "r2"}, token).status_code == 401
+
+
 # --- authentication and rights ------------------------------------------------------------
 
 

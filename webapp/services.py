@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp import signals
+from webapp.caching import ShortCache
 from webapp.codes import SECRET_ALPHABET, random_secret  # noqa: F401  imported from here too
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -203,6 +204,7 @@ def _set_roles(user: User, roles: set[Role]) -> None:
             user.role_rows.remove(row)
     for role in roles - current.keys():
         user.role_rows.append(UserRole(role=role))
+    _api_token_users.clear()  # the API sees the new roles at once in this process
 
 
 def grant_role(user: User, role: Role) -> None:
@@ -382,6 +384,7 @@ def delete_account(user: User) -> None:
         user.deleted_at = utcnow()
         user.calendar_token = None
         user.role_rows.clear()
+    _api_token_users.clear()  # their tokens stop at once in this process
 
 
 def _anonymise_personal_organisation(user: User) -> None:
@@ -403,6 +406,8 @@ def _anonymise_personal_organisation(user: User) -> None:
 # last_used_at is written at most this often: a scanner sends a request a second, and a
 # write each time would queue every scan behind another lock.
 API_TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+API_TOKEN_CACHE_SECONDS = 5
+_api_token_users: ShortCache[User] = ShortCache(API_TOKEN_CACHE_SECONDS)
 
 
 def may_hold_api_tokens(user: User) -> bool:
@@ -446,25 +451,43 @@ def revoke_api_token(user: User, token_id: int) -> bool:
             )
             .values(revoked_at=utcnow())
         )
+    _api_token_users.clear()  # this process at once; the others within seconds
     return revoked.rowcount == 1
 
 
 def user_for_api_token(token: str) -> User | None:
-    """The active user holding this unrevoked token, or None; notes when it was used."""
-    row = db.session.scalar(
+    """The active user holding this unrevoked token, or None; notes when it was used.
+
+    A scanner sends a request a second: who holds the token (with the roles) is kept in
+    this process for API_TOKEN_CACHE_SECONDS (webapp.caching), so a revoked token or a
+    removed role may still work here for those seconds in another worker process; the
+    process that revokes a token forgets it at once. Unknown tokens are never cached."""
+    cached = _api_token_users.get_or_load(api_token_hash(token), lambda: _api_token_user(token))
+    # a detached copy joins this request's session without a query
+    return db.session.merge(cached, load=False) if cached is not None else None
+
+
+def _api_token_user(token: str) -> User | None:
+    """The token's user read from the database (its roles and organisation loaded, so
+    nothing is read later), detached from the session to be kept in the cache."""
+    query = (
         select(ApiToken)
-        .options(joinedload(ApiToken.user).joinedload(User.role_rows))  # one query per scan
+        .options(joinedload(ApiToken.user).joinedload(User.role_rows))  # one query
         .where(ApiToken.token_hash == api_token_hash(token), ApiToken.revoked_at.is_(None))
     )
+    row = db.session.scalar(query)
     if row is None or not row.user.is_active:
         return None
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= API_TOKEN_USE_RESOLUTION:
         # A unit of its own, before the caller's (the check-in's) work.
-        user_id = row.user_id
         with unit_of_work():
             db.session.execute(
                 update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now)
             )
-        return db.session.get(User, user_id)
-    return row.user
+        row = db.session.scalar(query)  # the commit expired what was loaded
+        if row is None or not row.user.is_active:
+            return None
+    user = row.user
+    db.session.expunge(user)
+    return user

@@ -15,7 +15,9 @@ check_in reads and writes plain columns, not ORM objects, and reads everything b
 decision before its unit of work; inside, a first scan is four statements (the person,
 the mark and its audit entry as INSERT ... ON CONFLICT DO NOTHING RETURNING, the attempt),
 plus what the attendance_marked receivers record (slow work such as a certificate is
-done after commit).
+done after commit). The event's windows, which session is whose and who may scan are kept
+a few seconds per process (DOOR_CACHE_SECONDS), so a whole API request is five statements
+(tests/test_checkin_api.py pins it).
 """
 
 import json
@@ -26,8 +28,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete, exists, insert, select, text, update
 from sqlalchemy.orm import joinedload
 
 from events.models import (
@@ -44,7 +45,9 @@ from events.models import (
     Session,
     event_staff,
 )
+from events.services import access
 from webapp import signals
+from webapp.caching import ShortCache
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.filters import local_time
@@ -273,10 +276,13 @@ def check_in(
     nonce = (nonce or "").strip() or None
     if nonce and len(nonce) > NONCE_MAX_LENGTH:
         raise CheckinRequestError("nonce_too_long")
+    event = door_event(event_id)
+    if event is None:
+        raise CheckinRequestError("no_event")
     scan = _Scan(
         event_id=event_id,
-        tz=_event_timezone(event_id),
-        windows=_windows(event_id),
+        tz=event.tz,
+        windows=list(event.windows),
         session_id=session_id,
         method=method,
         by_user_id=by_user.id if by_user else None,
@@ -315,10 +321,36 @@ class _NonceTaken(Exception):
     """Another request with this nonce was logged first: roll this one back."""
 
 
-def _insert_ignoring_conflicts(model, *unique_columns: str):
-    """INSERT ... ON CONFLICT (columns) DO NOTHING, in the database's own dialect."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(model).on_conflict_do_nothing(index_elements=list(unique_columns))
+def _insert_or_nothing(model, columns: tuple[str, ...], unique_columns: tuple[str, ...]):
+    """INSERT ... ON CONFLICT (unique columns) DO NOTHING RETURNING id, in the words both
+    databases share. Written once as text: SQLAlchemy 2.0 does not cache the dialects' own
+    ON CONFLICT inserts, and compiling them anew was a third of a scan's time."""
+    table = model.__table__
+    names, values = ", ".join(columns), ", ".join(":" + name for name in columns)
+    conflict = ", ".join(unique_columns)
+    statement = text(  # our own table and column names, values as bound parameters
+        f"INSERT INTO {table.name} ({names}) VALUES ({values})"  # noqa: S608
+        f" ON CONFLICT ({conflict}) DO NOTHING RETURNING id"
+    )
+    typed = [bindparam(name, type_=table.c[name].type) for name in columns]
+    return statement.bindparams(*typed).columns(table.c.id)
+
+
+_ATTEMPT_COLUMNS = (
+    "nonce",
+    "event_id",
+    "session_id",
+    "registration_id",
+    "method",
+    "result",
+    "answer",
+    "by_user_id",
+    "client_ip",
+    "at",
+)
+_INSERT_ATTEMPT = _insert_or_nothing(CheckinAttempt, _ATTEMPT_COLUMNS, ("nonce",))
+_MARK_COLUMNS = ("registration_id", "session_id", "status", "method", "marked_by_id", "marked_at")
+_INSERT_MARK = _insert_or_nothing(Attendance, _MARK_COLUMNS, ("registration_id", "session_id"))
 
 
 def _log_attempt(nonce: str | None, values: dict) -> None:
@@ -326,29 +358,66 @@ def _log_attempt(nonce: str | None, values: dict) -> None:
     if nonce is None:
         db.session.execute(insert(CheckinAttempt).values(nonce=None, **values))
         return
-    logged = db.session.scalar(
-        _insert_ignoring_conflicts(CheckinAttempt, "nonce")
-        .values(nonce=nonce, **values)
-        .returning(CheckinAttempt.id)
-    )
+    columns = dict.fromkeys(_ATTEMPT_COLUMNS)  # a refusal before any event leaves some out
+    logged = db.session.scalar(_INSERT_ATTEMPT, {**columns, **values, "nonce": nonce})
     if logged is None:
         raise _NonceTaken
 
 
-def _event_timezone(event_id: int) -> ZoneInfo:
-    event = db.session.get(Event, event_id)  # the caller has usually loaded it: no query
-    if event is None:
-        raise CheckinRequestError("no_event")
-    return event.tz
+# --- what a scan needs of its event, kept a few seconds ---------------------------------------
+
+# The door sends a scan a second per scanner: the event's time zone and session windows,
+# which session is whose, and who may scan there are kept in this process for a few
+# seconds (webapp.caching). An edit of the sessions or the staff reaches a worker process
+# within these seconds; the marks themselves are always read and written in the database.
+DOOR_CACHE_SECONDS = 5
 
 
-def _windows(event_id: int) -> list[Window]:
+@dataclass(frozen=True)
+class DoorEvent:
+    """An event as a scan reads it: its kind, time zone and session windows."""
+
+    id: int
+    kind: str
+    tz: ZoneInfo
+    windows: tuple[Window, ...]
+
+
+_door_events: ShortCache[DoorEvent] = ShortCache(DOOR_CACHE_SECONDS)
+_events_of_sessions: ShortCache[int] = ShortCache(DOOR_CACHE_SECONDS)
+_checkin_rights: ShortCache[bool] = ShortCache(DOOR_CACHE_SECONDS)
+
+
+def door_event(event_id: int) -> DoorEvent | None:
+    """The event with its windows (one statement, then cached), or None when there is none."""
+    return _door_events.get_or_load(event_id, lambda: _read_door_event(event_id))
+
+
+def _read_door_event(event_id: int) -> DoorEvent | None:
     rows = db.session.execute(
-        select(Session.id, Session.starts_at, Session.ends_at)
-        .where(Session.event_id == event_id)
+        select(Event.kind, Event.timezone, Session.id, Session.starts_at, Session.ends_at)
+        .outerjoin(Session, Session.event_id == Event.id)
+        .where(Event.id == event_id)
         .order_by(Session.starts_at)
+    ).all()
+    if not rows:
+        return None
+    windows = tuple(Window(row[2], row[3], row[4]) for row in rows if row[2] is not None)
+    return DoorEvent(event_id, rows[0][0], ZoneInfo(rows[0][1]), windows)
+
+
+def event_id_of_session(session_id: int) -> int | None:
+    return _events_of_sessions.get_or_load(
+        session_id,
+        lambda: db.session.scalar(select(Session.event_id).where(Session.id == session_id)),
     )
-    return [Window(*row) for row in rows]
+
+
+def may_check_in(user: User, event_id: int) -> bool:
+    """access.can_check_in, its answer kept a few seconds per user and event."""
+    return _checkin_rights.get_or_load(
+        (user.id, event_id), lambda: access.can_check_in(user, db.session.get(Event, event_id))
+    )
 
 
 def _lock_person(event_id: int, scanned: str | None, registration_id: int | None):
@@ -452,9 +521,8 @@ def _insert_mark(
     """The person's first mark at the session, with its audit entry; None (nothing
     written) when they have one already."""
     attendance_id = db.session.scalar(
-        _insert_ignoring_conflicts(Attendance, "registration_id", "session_id")
-        .values(registration_id=person_id, session_id=session_id, **_mark_values(scan, status))
-        .returning(Attendance.id)
+        _INSERT_MARK,
+        {"registration_id": person_id, "session_id": session_id, **_mark_values(scan, status)},
     )
     if attendance_id is None:
         return None
@@ -545,7 +613,7 @@ def undo_check_in(
         return attendee_json(registration, None)
 
 
-def scan_method(event: Event, scanned: bool) -> AttendanceMethod:
+def scan_method(event: Event | DoorEvent, scanned: bool) -> AttendanceMethod:
     """How a check-in from the scanner page was made: a ticket scanned at a course is the
     trainer scanning a participant, at an event the door; a pick from the search is manual."""
     if not scanned:

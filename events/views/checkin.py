@@ -253,7 +253,7 @@ def api_checkin():
     event = _event_of(body)
     if event is None:
         return _json_error(400, "bad_request", _l("There is no such event or session."))
-    if not access.can_check_in(user, event):
+    if not checkin.may_check_in(user, event.id):
         return _json_error(403, "forbidden", _l("You may not check people in at this event."))
     # A bearer request has no session cookie: answer in the token holder's language.
     bearer_locale = user.locale if api_auth.uses_bearer_token() else None
@@ -275,8 +275,9 @@ def api_checkin():
     return jsonify(metrics.count_checkin(answer))
 
 
-def _event_of(body) -> Event | None:
+def _event_of(body) -> checkin.DoorEvent | None:
+    """The event the scan names, by itself or by its session (cached a few seconds)."""
     if body.event_id is not None:
-        return db.session.get(Event, body.event_id)
-    session = db.session.get(Session, body.session_id)
-    return session.event if session else None
+        return checkin.door_event(body.event_id)
+    event_id = checkin.event_id_of_session(body.session_id)
+    return checkin.door_event(event_id) if event_id is not None else None
