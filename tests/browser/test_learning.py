@@ -37,6 +37,7 @@ def test_a_participant_works_through_a_module_on_a_phone(open_page, course, user
     expect(page.locator("#completion-rule")).to_contain_text("Засчитывается, когда вы его открыли")
     expect(page.locator("#material-next")).to_contain_text("Дальше: Чек-лист")
     expect(page.locator("#material-prev")).to_have_count(0)  # the first material
+    assert "<" not in page.title(), page.title()  # no markup in <title>
     page.go_back()
     page.reload()
     assert progress_of(page) == "33"
