@@ -26,6 +26,13 @@ from webapp.services import hash_password
 from webapp.types import utcnow
 
 PASSWORD = "correct-horse-42"
+
+# For tests whose subject does not depend on the database (markup, deployment files, the
+# test cluster script): they run in the SQLite pass of `make test` only.
+database_independent = pytest.mark.skipif(
+    bool(os.environ.get("TROPA_TEST_DATABASE_URL")),
+    reason="the same on both databases: runs in the SQLite pass",
+)
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "webapp" / "translations"
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import requests
 
+from tests.conftest import database_independent
 from tests.live_server import REPO_ROOT, run_gunicorn
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -39,6 +40,7 @@ def test_the_template_lists_every_setting_with_its_meaning():
             assert above.startswith("#") or lines[number - 1].startswith("TROPA_"), line
 
 
+@database_independent
 def test_the_app_starts_from_the_template_with_the_gunicorn_config(app, tmp_path):
     env = template_settings()
     env.update(

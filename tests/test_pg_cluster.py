@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import database_independent
 from tests.live_server import REPO_ROOT
 from tests.mail_support import free_port
 
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+@database_independent
 def test_a_clone_in_a_root_only_folder_starts_and_stops_the_cluster():
     with tempfile.TemporaryDirectory(prefix="tropa-0700-") as private:
         os.chmod(private, 0o700)

@@ -23,6 +23,7 @@ from courses import demo
 from courses.models import Course, Material, Module
 from events.models import Event, Registration, RegistrationStatus
 from projects.models import Project
+from tests.conftest import database_independent
 from webapp.extensions import db
 from webapp.models import OutboxMessage, Role, User
 
@@ -195,6 +196,7 @@ def nu_errors(html_dir: Path) -> list[str]:
     ]
 
 
+@database_independent
 def test_every_roles_pages_pass_axe_and_the_nu_checker(
     app_ctx, live_server, chromium, tmp_path, capsys
 ):
