@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from events.models import Session
-from events.services import seats
+from events.services import editing, seats
 from tests.events_support import make_event
 from webapp.extensions import db
 from webapp.models import OutboxMessage, OutboxStatus
@@ -70,9 +70,13 @@ def test_each_day_of_a_two_day_event_has_its_pair_and_they_follow_the_agenda(app
 
     # The day's first item moves after the second: the second now opens the day.
     opening, second = event.sessions[0], event.sessions[1]
-    opening.starts_at += timedelta(hours=5)
-    opening.ends_at += timedelta(hours=5)
-    db.session.commit()
+    editing.save_session(
+        event,
+        opening,
+        opening.starts_at + timedelta(hours=5),
+        opening.ends_at + timedelta(hours=5),
+        opening.room or "",
+    )
     queued = queued_reminders()
     assert len(queued) == 4
     assert second.id in {row.session_id for row in queued}
@@ -80,9 +84,12 @@ def test_each_day_of_a_two_day_event_has_its_pair_and_they_follow_the_agenda(app
 
     # Day two is cancelled item by item: only day one's pair is left.
     for session in day_two:
-        session.cancelled_at = utcnow()
-    db.session.commit()
+        editing.set_session_cancelled(session, True)
     assert [row.session_id for row in queued_reminders()] == [second.id, second.id]
+
+    # The day's opening item is deleted: the next one opens the day.
+    editing.delete_session(event, second)
+    assert {row.session_id for row in queued_reminders()} == {opening.id}
 
 
 def test_a_course_keeps_a_pair_of_reminders_per_session(app_ctx, make_course):

@@ -152,6 +152,11 @@ def delete_session(event: Event, session: Session) -> None:
         if len(event.sessions) <= 1:
             raise EditRefused("last_session")
         db.session.delete(session)
+        db.session.flush()
+        db.session.expire(event, ["sessions"])
+        # Its own reminders went with it (ON DELETE CASCADE); another item may now open
+        # its day, so the event's reminders follow a remaining session.
+        signals.session_changed.send(event.sessions[0])
 
 
 def set_session_cancelled(session: Session, cancelled: bool) -> None:
