@@ -611,10 +611,11 @@ def _record_due(registration_ids: list[int]) -> None:
             ),
         )
         .on_conflict_do_nothing(index_elements=["registration_id"])
+        .returning(CertificateDue.registration_id)  # rowcount of INSERT … SELECT is unreliable
     )
     # nothing new (a holder, or due already: its after-commit step is on its way) costs
     # nothing more; a sender outside any unit leaves them to the worker
-    if recorded.rowcount and in_unit_of_work():
+    if recorded.first() is not None and in_unit_of_work():
         after_commit(lambda: issue_due_after_commit(registration_ids))
 
 
