@@ -64,7 +64,7 @@ def test_resending_needs_the_csrf_token(make_app, app_ctx):
     admin = make_user("admin@example.org", Role.ADMIN)
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(admin.id)
+        session["_user_id"] = admin.get_id()
         session["_fresh"] = True
     assert client.post(f"/admin/outbox/{failed.id}/resend").status_code == 400
     db.session.expire_all()

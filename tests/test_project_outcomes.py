@@ -6,6 +6,7 @@ from datetime import timedelta
 from courses.models import Direction
 from projects import services as project_services
 from projects.outcomes import audit, stories
+from projects.services import editing, mentoring
 from tests.conftest import login
 from tests.outcomes_support import approved_story, png_bytes
 from tests.projects_support import give_organisation, make_project, organisation
@@ -49,7 +50,7 @@ def test_the_audit_scores_areas_finds_gaps_and_suggests_courses(
     assert 'id="audit-score"' in panel and "Финансы НКО" in panel
     assert "Чужое направление" not in panel and 'id="take-audit"' not in panel
     # a level move makes it due again; the re-take shows the change
-    project_services.change_level(project, 2, "Прототип готов", users["organiser"])
+    editing.change_level(project, 2, "Прототип готов", users["organiser"])
     assert audit.summary(project).due
     client.post(f"/projects/{project.id}/audit", data=answers(finances=2))
     summary = audit.summary(project)
@@ -58,7 +59,7 @@ def test_the_audit_scores_areas_finds_gaps_and_suggests_courses(
 
 def test_the_mentor_reads_the_audit_but_does_not_take_it(client, users, course):
     project = make_project(users["participant"], course.programme)
-    project_services.set_mentor(project, users["trainer"].id)
+    mentoring.set_mentor(project, users["trainer"].id)
     login(client, users["trainer"])
     assert client.get(f"/projects/{project.id}").status_code == 200
     assert client.post(f"/projects/{project.id}/audit", data=ALL).status_code == 403

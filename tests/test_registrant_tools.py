@@ -231,7 +231,7 @@ def test_bulk_needs_the_csrf_token_and_an_organiser(client, users, make_app):
     app = make_app({"WTF_CSRF_ENABLED": True})
     other = app.test_client()
     with other.session_transaction() as session:
-        session["_user_id"] = str(users["organiser"].id)
+        session["_user_id"] = users["organiser"].get_id()
         session["_fresh"] = True
     url = f"/manage/events/{event.id}/registrants/bulk"
     other.post(url, data={"ids": [str(anna.id)], "action": "cancel"})
@@ -246,7 +246,7 @@ def test_bulk_needs_the_csrf_token_and_an_organiser(client, users, make_app):
     event.staff.append(staff)
     db.session.commit()
     with other.session_transaction() as session:
-        session["_user_id"] = str(staff.id)
+        session["_user_id"] = staff.get_id()
     refused = other.post(
         url, data={"ids": [str(anna.id)], "action": "confirm", "csrf_token": token}
     )
