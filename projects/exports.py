@@ -8,13 +8,12 @@ from xml.sax.saxutils import escape
 from flask_babel import format_date
 from flask_babel import gettext as _
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from courses.models import LEVEL_LABELS
-from events.services.tickets import BOLD, REGULAR, register_fonts  # once per process
+from events.services.tickets import BOLD, REGULAR, a4_document, register_fonts  # once per process
 from projects.models import LEVELS, Project
 from projects.services import is_overdue, today
 
@@ -145,16 +144,7 @@ def _table(header: list[str], rows: list[list], widths: list[float], marks=()) -
 def roadmap_pdf(project: Project) -> bytes:
     register_fonts()
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        title=f"{_('Roadmap and technology map')}: {project.title}",
-        author=_("Tropa"),
-    )
+    document = a4_document(buffer, f"{_('Roadmap and technology map')}: {project.title}")
     width = document.width
     story = [
         _cell(_("Roadmap and technology map"), _TEXT),

@@ -8,12 +8,12 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import Paragraph, Table, TableStyle
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from events.models import Event, Registration, RegistrationStatus
-from events.services.tickets import BOLD, REGULAR, register_fonts
+from events.services.tickets import BOLD, REGULAR, a4_document, register_fonts
 from webapp.extensions import db
 from webapp.filters import local_date, local_datetime
 from webapp.models import search_key
@@ -86,16 +86,7 @@ def door_list_pdf(event: Event) -> bytes:
         )
     )
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        title=_("Door list: %(title)s", title=event.title),
-        author=_("Tropa"),
-    )
+    document = a4_document(buffer, _("Door list: %(title)s", title=event.title))
     document.build([*heading, table], onLaterPages=_page_number, onFirstPage=_page_number)
     return buffer.getvalue()
 

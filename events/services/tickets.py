@@ -19,6 +19,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import SimpleDocTemplate
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -99,6 +100,21 @@ def register_fonts() -> None:
     fonts. Registered once per process."""
     pdfmetrics.registerFont(TTFont(REGULAR, str(FONTS_DIR / "DejaVuSans.ttf")))
     pdfmetrics.registerFont(TTFont(BOLD, str(FONTS_DIR / "DejaVuSans-Bold.ttf")))
+
+
+def a4_document(buffer, title: str) -> SimpleDocTemplate:
+    """An A4 document of flowing pages with 15 mm margins (door lists, roadmaps)."""
+    margin = 15 * mm
+    return SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=margin,
+        title=title,
+        author=_("Tropa"),
+    )
 
 
 def session_line(session, tz) -> str:
