@@ -57,10 +57,6 @@ course_completed = tropa.signal(
     "course-completed",
     doc="sender: None; completions: the CourseCompletion rows just recorded, inside the unit",
 )
-certificate_issued = tropa.signal(
-    "certificate-issued",
-    doc="sender: a Certificate issued or re-issued, inside the unit",
-)
 
 # --- the worker, mail and demo data ----------------------------------------------------
 mail_previews_requested = tropa.signal(
