@@ -3,11 +3,13 @@ The answer page is built from the form's own questions (feedback/templates/answe
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from feedback.models import FEEDBACK_KIND_LABELS
 from feedback.services import TEMPLATES
+from webapp.filters import local_datetime
+from webapp.forms import BoundedDateField
 
 
 class SettingsForm(FlaskForm):
@@ -15,12 +17,12 @@ class SettingsForm(FlaskForm):
     intro = TextAreaField(_l("A few words to the participants"), validators=[Length(max=2000)])
     session_id = SelectField(_l("About"), coerce=str, validate_choice=True)
     anonymous = BooleanField(_l("Anonymous: answers are not linked to people"))
-    closes_on = DateField(_l("Answers taken until (inclusive)"), validators=[Optional()])
+    closes_on = BoundedDateField(_l("Answers taken until (inclusive)"), validators=[Optional()])
 
     def __init__(self, event, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.session_id.choices = [("", _l("The whole event, after its last session"))] + [
-            (str(s.id), s.starts_at.astimezone(event.tz).strftime("%d.%m.%Y %H:%M"))
+            (str(s.id), local_datetime(s.starts_at, event.tz, "dd.MM.yyyy HH:mm"))
             for s in event.sessions
         ]
 

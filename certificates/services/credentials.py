@@ -59,7 +59,7 @@ def verify_url(code: str) -> str:
 
 
 def _base() -> str:
-    return current_app.config["TROPA_BASE_URL"]
+    return base_url()
 
 
 def subject_id(certificate: Certificate) -> str:

@@ -59,7 +59,7 @@ def event_list():
 def _share_url() -> str:
     """The list as filtered now, without the empty fields and the page number."""
     args = {name: value for name, value in request.args.items() if value and name != "page"}
-    return current_app.config["TROPA_BASE_URL"] + url_for("events.event_list", **args)
+    return absolute_url_for("events.event_list", **args)
 
 
 @bp.route("/events/<int:event_id>", methods=["GET", "POST"])

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -24,6 +23,7 @@ from webapp.services import latin
 from webapp.storage import JPEG, PNG, UploadRefused, delete_stored, save_upload
 from webapp.transactions import unit_of_work
 from webapp.types import utcnow
+from webapp.urls import base_url
 
 PHOTO_TYPES = (PNG, JPEG)
 MAX_PHOTOS = 8
@@ -233,7 +233,7 @@ def public_view(story: ProjectStory) -> dict:
     if story.status != StoryStatus.APPROVED:
         raise ValueError("only approved stories are public")
     project = story.project
-    base = current_app.config["TROPA_BASE_URL"]
+    base = base_url()
     view = {
         "slug": story.slug,
         "title": story.title,
