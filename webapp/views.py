@@ -399,11 +399,16 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 @bp.before_app_request
 def refuse_nul_characters():
     """A NUL character has no use in any field and PostgreSQL cannot store it in text: the
     request is refused with a message instead of failing on save."""
-    fields = [*request.args.lists(), *request.form.lists()]
+    fields = list(request.args.lists())
+    if request.mimetype in FORM_MIMETYPES:  # a JSON body has no form to parse
+        fields += request.form.lists()
     if any("\x00" in value for _name, values in fields for value in values):
         message = _("The form contains a character that cannot be saved (NUL). Remove it.")
         if _wants_json():

@@ -11,13 +11,13 @@ with the time they were made (`scanned_at`): the window is checked at that time,
 two doors let the same person in, the attendance keeps the earlier scan.
 
 The door is the hot path (eight scanners, a scan a second each, on SQLite's one writer):
-check_in reads and writes plain columns, not ORM objects, and reads everything but the
-decision before its unit of work; inside, a first scan is four statements (the person,
-the mark and its audit entry as INSERT ... ON CONFLICT DO NOTHING RETURNING, the attempt),
-plus what the attendance_marked receivers record (slow work such as a certificate is
-done after commit). The event's windows, which session is whose and who may scan are kept
-a few seconds per process (DOOR_CACHE_SECONDS), so a whole API request is five statements
-(tests/test_checkin_api.py pins it).
+check_in reads and writes plain columns with Core statements built once, not ORM objects;
+a first scan is four statements, all in its unit (the person, locked; the mark and the
+attempt as INSERT ... ON CONFLICT DO NOTHING RETURNING, the attempt claiming the nonce;
+the mark's audit entry), plus what the attendance_marked receivers record (slow work such
+as a certificate is done after commit). The event's windows, which session is whose and
+who may scan are kept a few seconds per process (DOOR_CACHE_SECONDS), so a whole API
+request is those four statements (tests/test_checkin_api.py pins it).
 """
 
 import json
@@ -291,9 +291,9 @@ def check_in(
     )
     if session_id is not None and all(w.id != session_id for w in scan.windows):
         raise CheckinRequestError("wrong_session")
-    # A retry finds its first answer before any lock is taken.
-    if nonce and (first := _answer_for_nonce(nonce, scan)):
-        return first
+    # A retry is not looked up first (a statement on every scan for the rare retry): its
+    # unit finds the nonce taken when it logs the attempt, rolls back whole, and answers
+    # what the first request answered.
     try:
         with unit_of_work():
             person = _lock_person(event_id, scanned, registration_id)
@@ -311,8 +311,8 @@ def check_in(
             }
             _log_attempt(nonce, attempt)
     except _NonceTaken:
-        # The same nonce, sent twice at once: the other request committed first (and this
-        # one's unit rolled back whole); its answer is the answer.
+        # A retry, or the same nonce sent twice at once: the first request committed (and
+        # this one's unit rolled back whole); its answer is the answer.
         return _answer_for_nonce(nonce, scan)
     return answer.as_json()
 
@@ -359,7 +359,9 @@ def _log_attempt(nonce: str | None, values: dict) -> None:
         db.session.execute(insert(CheckinAttempt).values(nonce=None, **values))
         return
     columns = dict.fromkeys(_ATTEMPT_COLUMNS)  # a refusal before any event leaves some out
-    logged = db.session.scalar(_INSERT_ATTEMPT, {**columns, **values, "nonce": nonce})
+    logged = (
+        _unit_connection().execute(_INSERT_ATTEMPT, {**columns, **values, "nonce": nonce}).scalar()
+    )
     if logged is None:
         raise _NonceTaken
 
@@ -420,17 +422,38 @@ def may_check_in(user: User, event_id: int) -> bool:
     )
 
 
+# The statements of a scan's unit, built once and run as Core statements on the unit's
+# connection: building and ORM-executing them anew was most of a scan's time.
+_registrations = Registration.__table__
+_PERSON = select(
+    _registrations.c.id,
+    _registrations.c.event_id,
+    _registrations.c.full_name,
+    _registrations.c.status,
+)
+_LOCK_PERSON_BY_SECRET = _PERSON.where(
+    _registrations.c.ticket_secret == bindparam("secret")
+).with_for_update()
+# Only this event's: an id of another event's registration is an unknown one.
+_LOCK_PERSON_BY_ID = _PERSON.where(
+    _registrations.c.id == bindparam("registration_id"),
+    _registrations.c.event_id == bindparam("event_id"),
+).with_for_update()
+_INSERT_CHANGE = insert(AttendanceChange.__table__)
+
+
+def _unit_connection():
+    return db.session.connection()
+
+
 def _lock_person(event_id: int, scanned: str | None, registration_id: int | None):
     """The registration, its row locked (PostgreSQL; SQLite holds the database's lock)."""
-    query = select(
-        Registration.id, Registration.event_id, Registration.full_name, Registration.status
-    )
     if registration_id is not None:
-        # Only this event's: an id of another event's registration is an unknown one.
-        query = query.where(Registration.id == registration_id, Registration.event_id == event_id)
+        params = {"registration_id": registration_id, "event_id": event_id}
+        row = _unit_connection().execute(_LOCK_PERSON_BY_ID, params).first()
     else:
-        query = query.where(Registration.ticket_secret == secret_from_scan(scanned))
-    row = db.session.execute(query.with_for_update()).first()
+        params = {"secret": secret_from_scan(scanned)}
+        row = _unit_connection().execute(_LOCK_PERSON_BY_SECRET, params).first()
     return Person(*row) if row else None
 
 
@@ -491,18 +514,26 @@ def _keep_the_earlier_scan(scan: _Scan, person: Person, later: Mark) -> CheckinA
     return CheckinAnswer("error", "already_checked_in", str(message), attendee)
 
 
+_attendances, _users = Attendance.__table__, User.__table__
+_MARK = (
+    select(
+        _attendances.c.id,
+        _attendances.c.session_id,
+        _attendances.c.status,
+        _attendances.c.marked_at,
+        _users.c.full_name,
+    )
+    .select_from(_attendances.outerjoin(_users, _users.c.id == _attendances.c.marked_by_id))
+    .where(
+        _attendances.c.registration_id == bindparam("registration_id"),
+        _attendances.c.session_id == bindparam("session_id"),
+    )
+)
+
+
 def _mark_of(registration_id: int, session_id: int) -> Mark | None:
-    row = db.session.execute(
-        select(
-            Attendance.id,
-            Attendance.session_id,
-            Attendance.status,
-            Attendance.marked_at,
-            User.full_name,
-        )
-        .outerjoin(User, User.id == Attendance.marked_by_id)
-        .where(Attendance.registration_id == registration_id, Attendance.session_id == session_id)
-    ).first()
+    params = {"registration_id": registration_id, "session_id": session_id}
+    row = _unit_connection().execute(_MARK, params).first()
     return Mark(*row) if row else None
 
 
@@ -520,9 +551,13 @@ def _insert_mark(
 ) -> Mark | None:
     """The person's first mark at the session, with its audit entry; None (nothing
     written) when they have one already."""
-    attendance_id = db.session.scalar(
-        _INSERT_MARK,
-        {"registration_id": person_id, "session_id": session_id, **_mark_values(scan, status)},
+    attendance_id = (
+        _unit_connection()
+        .execute(
+            _INSERT_MARK,
+            {"registration_id": person_id, "session_id": session_id, **_mark_values(scan, status)},
+        )
+        .scalar()
     )
     if attendance_id is None:
         return None
@@ -562,16 +597,17 @@ def _marked(
     if status in PRESENT_OR_LATE:
         # e.g. certificates of participation (connected in certificates.init_app)
         signals.attendance_marked.send(None, registration_id=person_id, event_id=scan.event_id)
-    db.session.execute(
-        insert(AttendanceChange).values(
-            registration_id=person_id,
-            session_id=session_id,
-            old_status=existing.status if existing else None,
-            new_status=status,
-            method=scan.method,
-            changed_by_id=scan.by_user_id,
-            changed_at=scan.when,
-        )
+    _unit_connection().execute(
+        _INSERT_CHANGE,
+        {
+            "registration_id": person_id,
+            "session_id": session_id,
+            "old_status": existing.status if existing else None,
+            "new_status": status,
+            "method": scan.method,
+            "changed_by_id": scan.by_user_id,
+            "changed_at": scan.when,
+        },
     )
     return Mark(attendance_id, session_id, status, scan.when, scan.by_name)
 
