@@ -5,7 +5,8 @@ one SQLite row per request, measured in the same run.
     .venv/bin/python -m bench.bench_checkin            # a fresh SQLite file
     TROPA_DATABASE_URL=postgresql://…/tropa_test .venv/bin/python -m bench.bench_checkin
 
-Goal (issue 3): at least 40% of the bare write endpoint's requests per second, p99 < 50 ms.
+Goal (issue 15): at least 40% of the bare write endpoint's requests per second on SQLite,
+30% on PostgreSQL (its server shares the two cores and answers over a socket), p99 < 50 ms.
 """
 
 import argparse
@@ -36,7 +37,7 @@ from webapp.models import Role, User, UserRole
 from webapp.services import create_api_token, random_secret
 from webapp.types import utcnow
 
-RATIO_GOAL = 0.40
+RATIO_GOALS = {"sqlite": 0.40, "postgresql": 0.30}
 P99_GOAL_MS = 50.0
 
 
@@ -201,14 +202,15 @@ def main() -> None:
 
     ratio = first.per_second / baseline.per_second
     p99 = first.percentile_ms(99)
-    verdict = "met" if ratio >= RATIO_GOAL and p99 < P99_GOAL_MS else "NOT met"
+    ratio_goal = RATIO_GOALS["sqlite" if bench.database_url.startswith("sqlite") else "postgresql"]
+    verdict = "met" if ratio >= ratio_goal and p99 < P99_GOAL_MS else "NOT met"
     report(
         f"Check-in API · {bench.database_label}",
         f"{options.attendees} attendees, {options.clients} scanners, bearer token, a nonce each",
         [
             *rows([first, again], baseline),
             "",
-            f"Goal (≥ {RATIO_GOAL:.0%} of the bare write endpoint's requests/s, p99 <"
+            f"Goal (≥ {ratio_goal:.0%} of the bare write endpoint's requests/s, p99 <"
             f" {P99_GOAL_MS:.0f} ms, first scans): {verdict} — {ratio:.0%}, p99 {p99:.1f} ms.",
             f"Check: answers of the first scans {first_outcomes}, of the second"
             f" {again_outcomes}; {marks} attendance rows, {doubles} people marked twice.",

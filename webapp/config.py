@@ -44,7 +44,9 @@ def load_config(instance_path: Path) -> dict:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # PostgreSQL's pooled connections are tested before use (a restarted server); a
+        # SQLite file has no server to lose, and the test was a statement on every request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "TROPA_TIMEZONE": os.environ.get("TROPA_TIMEZONE", "Europe/Moscow"),
         # The public address for links in mail, QR codes, calendars and certificates
         # (webapp.urls); empty: the request's own address. Required beyond loopback.
