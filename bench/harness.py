@@ -234,7 +234,27 @@ def report(title: str, setup: str, lines: list[str]) -> None:
         "columns), not with figures from another machine. The load average is the machine's\n"
         "at the end of the run: other work running at the same time skews the figures.\n"
     )
-    RESULTS.write_text(header + "\n" + "\n".join(sections[key] for key in sorted(sections)))
+    RESULTS.write_text(
+        header
+        + "\n"
+        + "\n".join(goals_table(sections))
+        + "\n\n"
+        + "\n".join(sections[key] for key in sorted(sections))
+    )
+
+
+GOALS_TITLE = "Goals"
+
+
+def goals_table(sections: dict[str, str] | None = None) -> list[str]:
+    """Every benchmark's goal line, one table: what `make bench` ends with."""
+    sections = _read_sections() if sections is None else sections
+    lines = [f"## {GOALS_TITLE}", "", "| benchmark | goal and figure |", "| --- | --- |"]
+    for title in sorted(sections):
+        for line in sections[title].splitlines():
+            if line.startswith("Goal"):
+                lines.append(f"| {title} | {line.replace('|', '/')} |")
+    return lines
 
 
 def _read_sections() -> dict[str, str]:
@@ -243,5 +263,10 @@ def _read_sections() -> dict[str, str]:
     sections: dict[str, str] = {}
     for chunk in RESULTS.read_text().split("\n## ")[1:]:
         title = chunk.splitlines()[0].strip()
-        sections[title] = "## " + chunk.rstrip() + "\n"
+        if title != GOALS_TITLE:
+            sections[title] = "## " + chunk.rstrip() + "\n"
     return sections
+
+
+if __name__ == "__main__":  # scripts/bench-all.sh: the goals of the latest figures
+    print("\n".join(goals_table()))

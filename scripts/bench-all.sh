@@ -21,3 +21,8 @@ echo "=== PostgreSQL ==="
 for benchmark in "${BENCHMARKS[@]}"; do
   TROPA_DATABASE_URL="$PG_TEST_URL" $PYTHON -m "$benchmark"
 done
+
+pg_cluster_stop
+trap - EXIT
+echo "=== Goals (bench/RESULTS.md) ==="
+$PYTHON -m bench.harness
