@@ -11,17 +11,20 @@ hold (control characters other than tab and newlines) are dropped.
 """
 
 import io
-import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 from openpyxl.utils import get_column_letter
 
 ROWS_PER_WRITE = 1000  # rows joined into one string before they go to the ZIP
-_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# text → XML in one pass: the markup characters escaped, those XML cannot hold dropped
+_AS_XML_TEXT = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+    | {chr(c): None for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF]}
+)
 _EPOCH = datetime(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug included)
 # Cell styles of styles.xml below: 1 a date, 2 a date and time, in the reader's own format
 # (Excel's built-in formats 14 and 22 follow the system's locale).
@@ -96,16 +99,18 @@ def _sheet_xml(header: Sequence[str], rows: Iterable[Sequence]) -> Iterable[str]
 
 def _row_xml(number: int, letters: list[str], values: Sequence) -> str:
     cells = "".join(
-        _cell_xml(f"{letter}{number}", value)
-        for letter, value in zip(letters, values, strict=False)
-        if value is not None
+        [
+            _cell_xml(f"{letter}{number}", value)
+            for letter, value in zip(letters, values, strict=False)
+            if value is not None
+        ]
     )
     return f'<row r="{number}">{cells}</row>'
 
 
 def _cell_xml(reference: str, value) -> str:
     if isinstance(value, str):
-        text = escape(_NOT_IN_XML.sub("", value))
+        text = value.translate(_AS_XML_TEXT)
         return f'<c r="{reference}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
     if isinstance(value, bool):  # before int: a bool is an int
         return f'<c r="{reference}" t="b"><v>{int(value)}</v></c>'
