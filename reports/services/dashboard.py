@@ -127,7 +127,9 @@ def dashboard_data(filters: ReportFilter) -> DashboardData:
 
 
 def _compute(filters: ReportFilter) -> tuple[DashboardData, datetime | None]:
-    now = utcnow()  # before the figures' own `now`: a session starting between is seen
+    # Taken before the figures take theirs: a session that starts in between ends the copy
+    # at once (its start is already past), never lets it outlive a change.
+    now = utcnow()
     data = DashboardData(
         figures=figures(filters),
         months=registrations_by_month(filters),
