@@ -3,7 +3,7 @@
 import enum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -48,3 +48,47 @@ class ProgrammeTarget(db.Model):
     )
     indicator: Mapped[Indicator] = mapped_column(EnumText(Indicator), primary_key=True)
     target: Mapped[int]
+
+
+# The tables the dashboard's figures are computed from; a trigger on each changes the
+# ReportStamp in every transaction that writes one (tests/test_reports_cache.py checks this
+# list against the dashboard's statements and the database's triggers).
+STAMPED_TABLES = frozenset(
+    {
+        "attendance",
+        "certificates",
+        "course_completions",
+        "courses",
+        "events",
+        "feedback_answers",
+        "feedback_forms",
+        "feedback_invitations",
+        "feedback_questions",
+        "feedback_responses",
+        "organisations",
+        "programmes",
+        "project_audits",
+        "project_level_decisions",
+        "project_members",
+        "project_partners",
+        "projects",
+        "registrations",
+        "sessions",
+        "users",
+    }
+)
+
+
+class ReportStamp(db.Model):
+    """One row (id 1) whose `stamp`, a random number, is changed by database triggers
+    (migration 768f0e48c040) in every transaction that writes one of STAMPED_TABLES —
+    whoever writes, through the ORM, a bulk insert or plain SQL. Each worker process keeps
+    the dashboard's figures while the stamp is the one they were computed at
+    (reports.services.dashboard). No row yet means nothing was written since the tables
+    were made."""
+
+    __tablename__ = "report_stamp"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    stamp: Mapped[int] = mapped_column(BigInteger)

@@ -92,12 +92,12 @@ def dashboard_page():
     form, filters = read_filters(programmes)
     if filters is None:
         return bad_filters(form)
-    figures = dashboard.figures(filters)
-    months = dashboard.registrations_by_month(filters)
+    data = dashboard.dashboard_data(filters)
+    months = data.months
     report = {
-        "targets": summary(filters, figures),
-        "figures": figures,
-        "outcomes": outcomes.figures(filters),
+        "targets": summary(filters, data.figures),
+        "figures": data.figures,
+        "outcomes": data.outcomes,
         "months": months,
         "chart": {
             "labels": [month_label(month) for month, _courses, _events in months],
@@ -159,7 +159,8 @@ def funder_workbook():
     form, filters = read_filters(programmes)
     if filters is None:
         return bad_filters(form)
-    figures = dashboard.figures(filters)
+    data = dashboard.dashboard_data(filters)
+    figures = data.figures
     summary_rows = [
         [row["label"], row["target"], row["value"], percent(row["progress"])]
         for row in summary(filters, figures)
@@ -167,7 +168,7 @@ def funder_workbook():
     summary_rows += [
         [str(lists.LISTINGS["certificates"].label), None, figures.values["certificates"], None],
         [_("Attendance rate"), None, None, percent(figures.attendance_rate)],
-        *outcomes.summary_rows(outcomes.figures(filters)),
+        *outcomes.summary_rows(data.outcomes),
         [],
         *([[_("Period"), period_text(filters)]] if filters.date_from or filters.date_to else []),
         [_("Programme"), chosen_label(form.programme)],

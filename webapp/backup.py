@@ -244,10 +244,21 @@ def _restore_database(dump: Path) -> None:
 
 
 def _drop_all_tables() -> None:
+    """Every table, with its triggers; on PostgreSQL also the schema's functions that
+    triggers call (the report stamp's): the dump creates them again."""
     metadata = MetaData()
     metadata.reflect(bind=db.engine)
     with db.engine.begin() as connection:
         metadata.drop_all(connection)
+        if connection.dialect.name == "postgresql":
+            functions = connection.scalars(
+                text(
+                    "SELECT oid::regprocedure::text FROM pg_proc"
+                    " WHERE pronamespace = current_schema()::regnamespace"
+                )
+            ).all()
+            for signature in functions:
+                connection.execute(text(f"DROP FUNCTION {signature}"))
 
 
 def _restore_secret_key(key: str) -> None:

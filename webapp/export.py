@@ -6,9 +6,8 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
 from flask import Response
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
+
+from webapp.xlsx import workbook_bytes
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -18,16 +17,6 @@ def _csv_cell(value):
     """Neutralise text a spreadsheet would run as a formula (CSV injection)."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
-    return value
-
-
-def _xlsx_cell(sheet, value):
-    """In XLSX only "=" starts a formula: such text is written as a plain string cell, so a
-    phone like "+7 912…" stays as typed and "=HYPERLINK(…)" never runs."""
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"
-        return cell
     return value
 
 
@@ -66,23 +55,17 @@ def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]
 def xlsx_workbook_response(
     filename: str, sheets: Iterable[tuple[str | None, Sequence[str], Iterable[Sequence]]]
 ) -> Response:
-    """A workbook of one sheet per (title, header, rows); a title is cut to Excel's 31
-    characters and freed of the characters Excel refuses in one."""
-    # Write-only mode streams rows: thousands of registrants export in a fraction of the time.
-    workbook = Workbook(write_only=True)
-    for title, header, rows in sheets:
-        sheet = workbook.create_sheet(sheet_title(title) if title else None)
-        for index, heading in enumerate(header, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = max(
-                12, min(40, len(str(heading)) + 4)
-            )
-        sheet.freeze_panes = "A2"
-        sheet.append([str(h) for h in header])
-        for row in rows:
-            sheet.append([_xlsx_cell(sheet, v) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return _download(out.getvalue(), XLSX_MIME, filename)
+    """A workbook of one sheet per (title, header, rows) (webapp.xlsx: text stays text, never
+    a formula); a title is cut to Excel's 31 characters and freed of the characters Excel
+    refuses in one; a sheet without one is "Sheet", "Sheet2"…"""
+    titles: list[str] = []
+
+    def titled(sheet):
+        title, header, rows = sheet
+        titles.append(unique_title(sheet_title(title) if title else "Sheet", titles))
+        return titles[-1], [str(h) for h in header], rows
+
+    return _download(workbook_bytes(map(titled, sheets)), XLSX_MIME, filename)
 
 
 def sheet_title(title: str) -> str:
@@ -93,6 +76,16 @@ def sheet_title(title: str) -> str:
         return title
     cut = title[:30].rsplit(" ", 1)[0] if " " in title[:30] else title[:30]
     return cut.rstrip(" ,;.—-") + "…"
+
+
+def unique_title(title: str, taken: list[str]) -> str:
+    """Excel refuses two sheets of one name (whatever the case): the second gets a number."""
+    used = {name.casefold() for name in taken}
+    candidate, number = title, 2
+    while candidate.casefold() in used:
+        suffix = str(number)
+        candidate, number = title[: 31 - len(suffix)] + suffix, number + 1
+    return candidate
 
 
 def table_response(fmt: str, filename_stem: str, header, rows) -> Response:

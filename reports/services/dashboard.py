@@ -1,4 +1,5 @@
-"""The dashboard: every number in one statement, and registrations by month."""
+"""The dashboard: every number in one statement, registrations by month, and both with
+the outcomes kept per process until the data they come from changes."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,9 +15,14 @@ from sqlalchemy import (
 )
 
 from events.models import Event, EventKind, Registration, RegistrationStatus
+from events.models import Session as EventSession
+from reports import outcomes
+from reports.models import ReportStamp
 from reports.services import ReportFilter, courses_table
 from reports.services.lists import LISTINGS, attendance_places, people_of_registrations
+from webapp.caching import StampedCache
 from webapp.extensions import db
+from webapp.types import utcnow
 
 
 @dataclass
@@ -93,3 +99,43 @@ def _months_between(months) -> list[str]:
         every.append(current)
         year, number = (year + 1, 1) if number == 12 else (year, number + 1)
     return every
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """What the dashboard and the funder's workbook summary show, but the targets."""
+
+    figures: Figures
+    months: list[tuple[str, int, int]]
+    outcomes: outcomes.OutcomeFigures
+
+
+# by ReportFilter; a few dozen filter choices in use at once is plenty
+_computed: StampedCache[DashboardData] = StampedCache(max_entries=256)
+
+
+def dashboard_data(filters: ReportFilter) -> DashboardData:
+    """The dashboard's figures under these filters, computed at most once per worker process
+    while the data stays the same: a database trigger changes ReportStamp in every
+    transaction that writes a table they come from, and one cheap read of it per request
+    tells whether this process's copy still holds. The stamp is read first: a write that
+    commits while the figures are computed leaves an older stamp beside them, so the next
+    request computes them again (never the other way round). Past sessions count in the
+    attendance rate, so a copy is also kept only until the next session starts."""
+    stamp = db.session.scalar(select(ReportStamp.stamp))
+    return _computed.get_or_load(filters, stamp, lambda: _compute(filters))
+
+
+def _compute(filters: ReportFilter) -> tuple[DashboardData, datetime | None]:
+    # Taken before the figures take theirs: a session that starts in between ends the copy
+    # at once (its start is already past), never lets it outlive a change.
+    now = utcnow()
+    data = DashboardData(
+        figures=figures(filters),
+        months=registrations_by_month(filters),
+        outcomes=outcomes.figures(filters),
+    )
+    next_start = db.session.scalar(
+        select(func.min(EventSession.starts_at)).where(EventSession.starts_at > now)
+    )
+    return data, next_start
