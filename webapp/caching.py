@@ -1,10 +1,16 @@
-"""Short-lived per-process caches for the hot paths (the door's check-in API).
+"""Per-process caches for the hot paths; the database stays the one source of truth.
 
-Each gunicorn worker keeps its own small dict; entries live a few seconds, so nothing has
-to be shared between processes or invalidated across them. Correctness never depends on
-a cache: what it holds may be at most `seconds` old in another process (a revoked API
-token may still open the check-in API for those seconds there; the process that revoked
-it forgets it at once). The database stays the one source of truth.
+Each gunicorn worker keeps its own small dicts, so nothing is shared between processes.
+Two kinds, by how a change elsewhere reaches them:
+
+- `ShortCache` (the door's check-in API): entries live a few seconds and are never
+  invalidated, so what one holds may be at most `seconds` old in another process (a revoked
+  API token may still open the check-in API for those seconds there; the process that
+  revoked it forgets it at once).
+- `StampedCache` (the course catalogue): entries are never stale. Every change of what
+  they show bumps a version row in the database inside its unit of work (`changed()`);
+  each lookup reads that row (one primary-key SELECT) and rebuilds an entry built under
+  another version. The next request after a commit, in any process or host, sees it.
 """
 
 import threading
@@ -12,9 +18,17 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from webapp.extensions import db
+from webapp.models import CacheStamp
+from webapp.transactions import before_commit
+
 V = TypeVar("V")
 
-_ALL: list["ShortCache"] = []
+_ALL: list["ShortCache | StampedCache"] = []
 
 
 class ShortCache(Generic[V]):
@@ -50,6 +64,67 @@ class ShortCache(Generic[V]):
             del self._entries[key]
         while len(self._entries) >= self.max_entries:  # dicts keep insertion order
             del self._entries[next(iter(self._entries))]
+
+
+class StampedCache(Generic[V]):
+    """key → value for as long as the database's stamp `name` (a CacheStamp row) is the one
+    the value was built under; at most `max_entries` (the oldest go first)."""
+
+    def __init__(self, name: str, max_entries: int = 256):
+        self.name = name
+        self.max_entries = max_entries
+        self._stamp: int | None = None  # the version the entries were built under
+        self._entries: dict[Hashable, V] = {}
+        self._lock = threading.Lock()  # a worker may serve requests in threads
+        _ALL.append(self)
+
+    def get_or_load(self, key: Hashable, load: Callable[[], V]) -> V:
+        """The cached value if nothing changed since it was built, else `load()`'s.
+
+        The stamp is read before `load()` reads the data, so a value is never older than
+        the stamp it is kept under: a change committed in between is in it already, or
+        bumps the stamp again after it."""
+        stamp = self._read_stamp()
+        with self._lock:
+            if stamp == self._stamp and key in self._entries:
+                return self._entries[key]
+        value = load()  # outside the lock: two threads may both load, the last one stays
+        with self._lock:
+            if stamp != self._stamp:  # a change since: what we hold is out of date
+                self._entries.clear()
+                self._stamp = stamp
+            if len(self._entries) >= self.max_entries:  # dicts keep insertion order
+                del self._entries[next(iter(self._entries))]
+            self._entries[key] = value
+        return value
+
+    def changed(self) -> None:
+        """What the entries show is changing in the current unit of work: bump the stamp as
+        the unit's last statement (once per unit), so that every process rebuilds after the
+        commit. On PostgreSQL the row stays locked until the commit: writers that bump the
+        same stamp queue for that moment only."""
+        before_commit(self._bump)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._stamp = None
+
+    def _read_stamp(self) -> int:
+        found = db.session.scalar(select(CacheStamp.version).where(CacheStamp.name == self.name))
+        return found or 0
+
+    def _bump(self) -> None:
+        # One statement that also creates the row at the stamp's first change: two first
+        # changes at once must not both try to insert it.
+        insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(
+            insert(CacheStamp)
+            .values(name=self.name, version=1)
+            .on_conflict_do_update(
+                index_elements=[CacheStamp.name], set_={"version": CacheStamp.version + 1}
+            )
+        )
 
 
 def clear_all() -> None:

@@ -240,3 +240,14 @@ class WorkerHeartbeat(db.Model):
     host: Mapped[str] = mapped_column(String(255), primary_key=True)
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     pid: Mapped[int]
+
+
+class CacheStamp(db.Model):
+    """A version number per cached view of the data ("catalogue"): every change of what the
+    view shows bumps it in its unit of work, so each process's copy (webapp.caching
+    StampedCache) knows at the next request that it is out of date."""
+
+    __tablename__ = "cache_stamps"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
