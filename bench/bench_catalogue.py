@@ -3,6 +3,8 @@ endpoint, then the gunicorn workers' resident memory.
 
     .venv/bin/python -m bench.bench_catalogue            # a fresh SQLite file
     TROPA_DATABASE_URL=postgresql://…/tropa_test .venv/bin/python -m bench.bench_catalogue
+
+Goal (issue 15): every page's p95 at most 10× the bare endpoint's, measured in the same run.
 """
 
 import argparse
@@ -22,6 +24,8 @@ from bench.harness import (
     tropa_server,
     worker_memory,
 )
+
+P95_GOAL_RATIO = 10.0
 
 PAGES = {
     "GET /courses/": "/courses/",
@@ -66,6 +70,11 @@ def main() -> None:
             results = [measure(label, tropa.base_url, path) for label, path in PAGES.items()]
             memory = worker_memory(tropa)
 
+    ratios = [result.percentile_ms(95) / baseline.percentile_ms(95) for result in results]
+    goal_verdict = "met" if max(ratios) <= P95_GOAL_RATIO else "NOT met"
+    ratios_line = ", ".join(
+        f"{result.label} {ratio:.1f}×" for result, ratio in zip(results, ratios, strict=True)
+    )
     memory_line = ", ".join(f"{mb:.0f} MB" for mb in memory)
     verdict = "within" if max(memory) < MEMORY_GOAL_MB else "OVER"
     report(
@@ -74,6 +83,7 @@ def main() -> None:
         [
             *table(results, baseline),
             "",
+            f"Goal (p95 ≤ {P95_GOAL_RATIO:.0f}× bare): {goal_verdict} — {ratios_line}.",
             f"Worker memory after the run (VmRSS): {memory_line}"
             f" ({verdict} the {MEMORY_GOAL_MB} MB goal).",
         ],
