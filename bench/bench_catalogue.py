@@ -1,5 +1,6 @@
-"""Catalogue throughput: GET /courses/ with 1,000 published courses, beside a bare Flask
-endpoint, then the gunicorn workers' resident memory.
+"""Catalogue throughput: GET /courses/ with 1,000 published courses and GET /events/ with
+300 outreach events, beside a bare Flask endpoint, then the gunicorn workers' resident
+memory.
 
     .venv/bin/python -m bench.bench_catalogue            # a fresh SQLite file
     TROPA_DATABASE_URL=postgresql://…/tropa_test .venv/bin/python -m bench.bench_catalogue
@@ -32,12 +33,14 @@ PAGES = {
     "GET /courses/ page 40": "/courses/?page=40",
     "GET /courses/ search + filters": "/courses/?"
     + urlencode({"q": "маркетинг", "level": 2, "free": "y"}),
+    "GET /events/": "/events/",
 }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--courses", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=300)
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
     parser.add_argument("--requests", type=int, default=1500, help="per endpoint, at most")
@@ -63,6 +66,7 @@ def main() -> None:
             seed.add_courses(options.courses)
             seed.add_people(options.people)
             enrolments = seed.add_enrolments()
+            registrations = seed.add_events(options.events)
 
         with bare_server() as bare:
             baseline = measure("bare Flask `ok`", bare.base_url, "/")
@@ -79,7 +83,8 @@ def main() -> None:
     verdict = "within" if max(memory) < MEMORY_GOAL_MB else "OVER"
     report(
         f"Catalogue · {bench.database_label}",
-        f"{options.courses} courses, {enrolments} enrolments, {options.clients} clients",
+        f"{options.courses} courses, {enrolments} enrolments, {options.events} events,"
+        f" {registrations} registrations, {options.clients} clients",
         [
             *table(results, baseline),
             "",
