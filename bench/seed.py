@@ -7,7 +7,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from courses.models import Course, Direction, Format, Programme
-from events.models import Registration, RegistrationStatus, Session, Visibility
+from events.models import Event, Registration, RegistrationStatus, Session, Visibility
 from webapp.extensions import db
 from webapp.models import Role, User, UserRole
 from webapp.services import random_secret, search_key
@@ -109,5 +109,48 @@ def add_enrolments(*, seed: int = 2026) -> int:
                 )
             )
         added += len(enrolled)
+    db.session.commit()
+    return added
+
+
+def add_events(count: int, *, seed: int = 2026) -> int:
+    """Published outreach events of one session each, from three months ago to a year
+    ahead, a third online, with up to 40 guests registered; returns the registrations."""
+    chance = random.Random(seed)
+    start = utcnow().replace(minute=0, second=0, microsecond=0)
+    events = []
+    for number in range(count):
+        title = f"Форум «{TOPICS[number % len(TOPICS)]}» — встреча {number + 1}"
+        online = number % 3 == 0
+        event = Event(
+            kind="event",
+            title=title,
+            description="Встреча НКО региона.",
+            search_text=search_key(title),
+            venue=None if online else "Конгресс-центр",
+            online_url="https://meet.example.org/forum" if online else None,
+            capacity=chance.randint(30, 120),
+            visibility=Visibility.PUBLISHED,
+            timezone="Europe/Moscow",
+        )
+        begins = start + timedelta(days=chance.randint(-90, 365), hours=chance.randint(0, 8))
+        event.sessions.append(Session(starts_at=begins, ends_at=begins + timedelta(hours=4)))
+        events.append(event)
+    db.session.add_all(events)
+    db.session.flush()
+    added = 0
+    for event in events:
+        for number in range(chance.randint(0, 40)):
+            db.session.add(
+                Registration(
+                    event_id=event.id,
+                    full_name=f"Гость {number:03d}",
+                    email=f"guest{event.id}-{number}@example.org",
+                    status=RegistrationStatus.CONFIRMED,
+                    queue_number=number + 1,
+                    ticket_secret=random_secret(),
+                )
+            )
+            added += 1
     db.session.commit()
     return added

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from courses.demo_learning import add_demo_learning
 from courses.models import Course, Direction, Format, Level, Programme
+from courses.services import catalogue
 from events.demo import DemoEventsSummary, DemoPerson, load_demo_events
 from events.models import (
     AttendanceMethod,
@@ -843,6 +844,7 @@ def load_demo_data() -> DemoSummary:
         db.session.add_all(programmes.values())
         today = datetime.now(ZoneInfo(DEMO_TIMEZONE)).date()
         courses = [_add_course(spec, programmes, staff, today) for spec in COURSES]
+        catalogue.changed()
         db.session.flush()
         # Read what enrolment needs now: the unit's commit expires every loaded object.
         enrollees = [Enrollee(user.id, user.full_name, user.email) for user in participants]

@@ -3,7 +3,7 @@
 import enum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
@@ -50,9 +50,12 @@ class ProgrammeTarget(db.Model):
     target: Mapped[int]
 
 
-# The tables the dashboard's figures are computed from; a trigger on each changes the
-# ReportStamp in every transaction that writes one (tests/test_reports_cache.py checks this
-# list against the dashboard's statements and the database's triggers).
+# The cache stamp (webapp.caching.StampedCache) of the dashboard's figures, and the tables
+# they are computed from: a trigger on each bumps the stamp in every transaction that writes
+# one (migration 768f0e48c040) — whoever writes, through the ORM, a bulk insert or plain SQL
+# (tests/test_reports_cache.py checks this list against the dashboard's statements and the
+# database's triggers).
+REPORTS_STAMP = "reports"
 STAMPED_TABLES = frozenset(
     {
         "attendance",
@@ -77,18 +80,3 @@ STAMPED_TABLES = frozenset(
         "users",
     }
 )
-
-
-class ReportStamp(db.Model):
-    """One row (id 1) whose `stamp`, a random number, is changed by database triggers
-    (migration 768f0e48c040) in every transaction that writes one of STAMPED_TABLES —
-    whoever writes, through the ORM, a bulk insert or plain SQL. Each worker process keeps
-    the dashboard's figures while the stamp is the one they were computed at
-    (reports.services.dashboard). No row yet means nothing was written since the tables
-    were made."""
-
-    __tablename__ = "report_stamp"
-    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    stamp: Mapped[int] = mapped_column(BigInteger)

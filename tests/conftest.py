@@ -234,7 +234,9 @@ def login(client, user: User) -> None:
 def make_course(app_ctx):
     """Build a published course with sessions; keyword arguments override the defaults."""
     from courses.models import Course, Direction, Programme
+    from courses.services import catalogue
     from webapp.services import search_key
+    from webapp.transactions import unit_of_work
 
     def build(title="Аудит социального проекта", capacity=20, sessions=3, **fields):
         programme = db.session.query(Programme).first() or Programme(title="Акселератор 2026")
@@ -260,6 +262,8 @@ def make_course(app_ctx):
             )
         db.session.add(course)
         db.session.commit()
+        with unit_of_work():  # as the courses' services do: the catalogue shows it at once
+            catalogue.changed()
         return course
 
     return build

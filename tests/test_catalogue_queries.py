@@ -48,6 +48,32 @@ def test_catalogue_and_api_query_count_does_not_grow_with_courses(
     assert len(client.get("/api/v1/courses").json["courses"]) == 30
 
 
+def test_a_kept_catalogue_page_costs_one_statement_and_a_new_one_a_fixed_number(
+    client, make_course, count_queries
+):
+    """The catalogue's pages are kept rendered (courses.services.catalogue): serving one
+    again reads the stamp only; building one after a change costs the same however many
+    courses there are."""
+    trainer = make_user("trainer@example.org", Role.TRAINER)
+    people = [make_user(f"p{n}@example.org") for n in range(2)]
+
+    def built_then_kept(url: str) -> tuple[int, list[str]]:
+        built = queries_for(client, count_queries, url)
+        with count_queries() as kept:
+            assert client.get(url).status_code == 200
+        return built, kept.statements
+
+    pages = ("/courses/", "/courses/?page=2", "/courses/?q=курс&level=1&free=y")
+    add_courses(make_course, 13, 0, trainer, people)  # a second page of one course
+    few = {url: built_then_kept(url) for url in pages}
+    add_courses(make_course, 25, 13, trainer, people)
+    many = {url: built_then_kept(url) for url in pages}
+
+    assert many == few
+    for _built, kept in many.values():
+        assert len(kept) == 1 and "cache_stamps" in kept[0]
+
+
 def test_my_learning_query_count_does_not_grow_with_enrolments(
     client, users, make_course, count_queries
 ):

@@ -22,8 +22,14 @@ EXPECTED = {
     },
     "profile-changed": {"events.services.notifications.reminders_follow_profile"},
     "api-token-rules": {"events.services.checkin.is_staff_of_some_event"},
-    "registration-changed": {"events.services.notifications.reminders_follow_registration"},
-    "session-changed": {"events.services.notifications.reminders_follow_session"},
+    "registration-changed": {
+        "events.services.notifications.reminders_follow_registration",
+        "courses.services.catalogue.catalogue_follows_registration",
+    },
+    "session-changed": {
+        "events.services.notifications.reminders_follow_session",
+        "courses.services.catalogue.catalogue_follows_session",
+    },
     "attendance-marked": {"certificates.services.issuing.issue_for_attendance"},
     "taught-event-ids": {"courses.services.courses_taught"},
     "course-completed": {

@@ -7,7 +7,13 @@ from sqlalchemy import select, update
 
 from webapp.extensions import db
 from webapp.models import Organisation, OrganisationType
-from webapp.transactions import UnitOfWorkError, after_commit, in_unit_of_work, unit_of_work
+from webapp.transactions import (
+    UnitOfWorkError,
+    after_commit,
+    before_commit,
+    in_unit_of_work,
+    unit_of_work,
+)
 
 
 def _organisation(name: str) -> Organisation:
@@ -88,6 +94,27 @@ def test_after_commit_runs_only_after_a_commit(app_ctx):
         after_commit(lambda: ran.append("rolled back"))
         raise ValueError
     assert ran == ["committed"]
+
+
+def test_before_commit_runs_last_in_the_unit_and_once(app_ctx):
+    ran = []
+
+    def last_step() -> None:
+        ran.append(_names_in(db.session))  # inside the transaction, after the unit's work
+
+    with unit_of_work() as session:
+        before_commit(last_step)
+        session.add(_organisation("Первая"))
+        with unit_of_work():
+            before_commit(last_step)  # asked again by a joined unit: still once
+        assert ran == []
+    assert ran == [{"Первая"}]
+    with pytest.raises(ValueError), unit_of_work():
+        before_commit(last_step)
+        raise ValueError
+    assert ran == [{"Первая"}]
+    with pytest.raises(UnitOfWorkError):
+        before_commit(last_step)
 
 
 def test_after_commit_runs_once_other_writers_may_go(app):

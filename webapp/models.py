@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from webapp.codes import random_secret
@@ -240,3 +240,14 @@ class WorkerHeartbeat(db.Model):
     host: Mapped[str] = mapped_column(String(255), primary_key=True)
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     pid: Mapped[int]
+
+
+class CacheStamp(db.Model):
+    """A version number per cached view of the data ("catalogue", "reports"): every change
+    of what the view shows bumps it before its commit, so each process's copy
+    (webapp.caching.StampedCache) knows at the next request that it is out of date."""
+
+    __tablename__ = "cache_stamps"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

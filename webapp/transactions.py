@@ -12,7 +12,9 @@ another joins it (the outer one commits), so a service can call another service.
 
 Slow work (rendering mail, issuing certificates) is recorded in the unit as a job row
 (webapp.jobs) and done after commit; `after_commit` runs a callable once the unit has
-committed, e.g. to try the unit's jobs at once.
+committed, e.g. to try the unit's jobs at once. `before_commit` runs one as the unit's last
+step (bumping a cache stamp: webapp.caching), so the row it updates is held only while the
+unit commits.
 """
 
 import fcntl
@@ -28,6 +30,7 @@ from webapp.extensions import UNIT_DEPTH, WROTE_OUTSIDE_UNIT, db
 
 _DEPTH = UNIT_DEPTH
 _AFTER_COMMIT = "tropa_after_commit"
+_BEFORE_COMMIT = "tropa_before_commit"
 
 
 class UnitOfWorkError(RuntimeError):
@@ -117,14 +120,18 @@ def unit_of_work(lock: Callable[[], object] | None = None) -> Iterator[OrmSessio
 def _run(session: OrmSession, lock):
     session.info[_DEPTH] = 1
     session.info[_AFTER_COMMIT] = []
+    session.info[_BEFORE_COMMIT] = {}  # a dict as an ordered set: each callback runs once
     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     try:
         if lock is not None:
             lock()
         yield session
+        for callback in session.info.pop(_BEFORE_COMMIT):
+            callback()
         session.commit()
     except BaseException:
         session.rollback()
+        session.info.pop(_BEFORE_COMMIT, None)
         session.info.pop(_AFTER_COMMIT, None)
         raise
     finally:
@@ -136,6 +143,14 @@ def after_commit(callback: Callable[[], object]) -> None:
     if not in_unit_of_work():
         raise UnitOfWorkError("after_commit outside a unit of work")
     db.session.info[_AFTER_COMMIT].append(callback)
+
+
+def before_commit(callback: Callable[[], object]) -> None:
+    """Run `callback` as the current unit's last step before it commits, once however often
+    it is asked for (callbacks that are equal, e.g. the same bound method, are one)."""
+    if not in_unit_of_work():
+        raise UnitOfWorkError("before_commit outside a unit of work")
+    db.session.info[_BEFORE_COMMIT][callback] = None
 
 
 def end_read() -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from courses.models import Course, Programme, course_trainers
+from courses.services import catalogue
 from events.models import Registration, RegistrationStatus, Session, Visibility
 from events.services import seats
 from webapp.extensions import db
@@ -154,8 +155,8 @@ class CourseData:
 
 
 def save_course(course_id: int | None, data: CourseData) -> Course:
-    """Create or update a course; a raised capacity promotes from the waiting list (in the
-    seats' own unit, after this one: seats takes the event's lock)."""
+    """Create or update a course; a new capacity is set by the seats (a raised one promotes
+    from the waiting list) in a second unit, which takes the event's lock first."""
     with unit_of_work():
         course = db.session.get(Course, course_id) if course_id else None
         creating = course is None
@@ -174,8 +175,11 @@ def save_course(course_id: int | None, data: CourseData) -> Course:
         if creating:
             course.capacity = data.capacity
             db.session.add(course)
+        catalogue.changed()
     if not creating and data.capacity != old_capacity:
-        seats.set_capacity(course.id, data.capacity)
+        with unit_of_work():  # the seats' unit joins this one: the stamp moves with it
+            seats.set_capacity(course.id, data.capacity)
+            catalogue.changed()
     return course
 
 
@@ -208,6 +212,7 @@ def save_programme(programme_id: int | None, title: str, description: str) -> Pr
         programme.title = title.strip()
         programme.description = description
         db.session.add(programme)
+        catalogue.changed()
     return programme
 
 
@@ -216,6 +221,7 @@ def delete_session(session_id: int) -> None:
         session = db.session.get(Session, session_id)
         if session is not None:
             db.session.delete(session)
+            catalogue.changed()
 
 
 # --- enrolment ---------------------------------------------------------------------------

@@ -1,11 +1,16 @@
 """Home page, catalogue, course page, enrolment and My learning."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy.orm import raiseload
 
 from courses import services
 from courses.forms import CatalogueForm
+from courses.models import Course
+from courses.services import catalogue as catalogue_pages
 from courses.views import bp, is_staff_of, visible_course
 from events.models import RegistrationStatus
 from events.services import calendars, listing, seats
@@ -28,6 +33,14 @@ def index():
 
 @bp.route("/courses/")
 def catalogue():
+    # Everything but the page's frame is the same for everyone who asks the same question
+    # in the same language: kept rendered until a change the catalogue shows is committed.
+    key = (str(get_locale()), request.script_root, request.query_string)
+    content = catalogue_pages.PAGES.get_or_load(key, _catalogue_content)
+    return render_template("courses/catalogue.html", content=content)
+
+
+def _catalogue_content() -> Markup:
     form = CatalogueForm(services.programmes(), request.args)
     filters = services.CatalogueFilter()
     if form.validate():
@@ -39,13 +52,12 @@ def catalogue():
             format=form.format.data or None,
             free_places=form.free.data,
         )
-    page = db.paginate(
-        services.catalogue_query(filters),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    # Cards show no trainers: not loading them keeps the statements the same on any page.
+    query = services.catalogue_query(filters).options(raiseload(Course.trainers))
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     cards = services.summarise(list(page.items))
-    return render_template("courses/catalogue.html", form=form, page=page, cards=cards)
+    html = render_template("courses/_catalogue_content.html", form=form, page=page, cards=cards)
+    return Markup(html)  # noqa: S704  rendered by Jinja with autoescaping
 
 
 @bp.route("/courses/<int:course_id>")

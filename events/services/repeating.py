@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import lazy_gettext as _l
 
 from events.models import Event, Session
+from webapp import signals
 from webapp.errors import ServiceError
 from webapp.extensions import db
 from webapp.timezones import to_utc
@@ -47,7 +48,8 @@ def weekly_dates(series: Series) -> list[date]:
 
 
 def add_series(event_id: int, series: Series) -> list[Session]:
-    """Add the series' sessions to the event in one unit of work; returns them."""
+    """Add the series' sessions to the event in one unit of work, each announced as a new
+    session (signals.session_changed: reminders, the catalogue); returns them."""
     days = weekly_dates(series)
     with unit_of_work():
         event = db.session.get(Event, event_id)
@@ -61,4 +63,7 @@ def add_series(event_id: int, series: Series) -> list[Session]:
             for day in days
         ]
         db.session.add_all(sessions)
+        db.session.flush()
+        for session in sessions:
+            signals.session_changed.send(session)
     return sessions

@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from events.forms.listing import EventListForm
 from events.forms.registration import RegistrationForm, registration_form
@@ -22,6 +23,7 @@ from events.models import Event, Registration, RegistrationStatus
 from events.services import access, listing, seats, tickets
 from events.services import registration as registration_service
 from events.views import bp, ticket_or_404, visible_event
+from webapp.caching import ShortCache
 from webapp.extensions import db
 from webapp.forms import ConfirmForm
 from webapp.urls import absolute_url_for
@@ -35,8 +37,24 @@ REMEMBERED = 20
 # --- list and event page -------------------------------------------------------------------
 
 
+# The list's pages, rendered, for a few seconds per process: what they show also changes
+# with the clock (an event ends, registration opens), so they expire rather than wait for
+# a change to be announced. Places left and new or edited events may show up to these
+# seconds late on the list; the event page, where people register, is always exact.
+LIST_CACHE_SECONDS = 5
+_list_pages: ShortCache[Markup] = ShortCache(LIST_CACHE_SECONDS, max_entries=256)
+
+
 @bp.route("/events/")
 def event_list():
+    # Everything but the page's frame is the same for everyone who asks the same question
+    # in the same language; the share link is absolute, so the address asked is in the key.
+    key = (str(get_locale()), request.url_root, request.query_string)
+    content = _list_pages.get_or_load(key, _event_list_content)
+    return render_template("events/list.html", content=content)
+
+
+def _event_list_content() -> Markup:
     form = EventListForm(formdata=request.args)
     wanted = form.to_filter()
     page = db.paginate(
@@ -45,8 +63,8 @@ def event_list():
         error_out=False,
     )
     cards = listing.summarise(list(page.items))
-    return render_template(
-        "events/list.html",
+    html = render_template(
+        "events/_list_content.html",
         page=page,
         cards=cards,
         when=form.when_value,
@@ -54,6 +72,7 @@ def event_list():
         filtered=wanted != listing.EventFilter(),
         share_url=_share_url(),
     )
+    return Markup(html)  # noqa: S704  rendered by Jinja with autoescaping
 
 
 def _share_url() -> str:

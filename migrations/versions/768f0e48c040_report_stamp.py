@@ -1,8 +1,8 @@
-"""report stamp: a row that database triggers change whenever a table the dashboard reads
-is written, so each worker process can keep the dashboard's figures until it changes
+"""report stamp: triggers bump the "reports" cache stamp whenever a table the dashboard
+reads is written, so each worker process can keep the dashboard's figures until it changes
 
 Revision ID: 768f0e48c040
-Revises: f0005a1a6da9
+Revises: a8c41e7d2b90
 Create Date: 2026-12-08 16:45:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '768f0e48c040'
-down_revision = 'f0005a1a6da9'
+down_revision = 'a8c41e7d2b90'
 branch_labels = None
 depends_on = None
 
@@ -34,27 +34,20 @@ CREATE FUNCTION report_stamp_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF current_setting('tropa.report_stamp_changed', true) IS DISTINCT FROM 'yes' THEN
         PERFORM set_config('tropa.report_stamp_changed', 'yes', true);
-        INSERT INTO report_stamp (id, stamp)
-        VALUES (1, floor(random() * 9007199254740991)::bigint)
-        ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp;
+        INSERT INTO cache_stamps (name, version) VALUES ('reports', 1)
+        ON CONFLICT (name) DO UPDATE SET version = cache_stamps.version + 1;
     END IF;
     RETURN NULL;
 END $$
 """
 # SQLite: writers take turns (BEGIN IMMEDIATE), so a trigger per row costs no waiting.
 SQLITE_BODY = (
-    "INSERT INTO report_stamp (id, stamp) VALUES (1, random()) "
-    "ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp"
+    "INSERT INTO cache_stamps (name, version) VALUES ('reports', 1) "
+    "ON CONFLICT (name) DO UPDATE SET version = cache_stamps.version + 1"
 )
 
 
 def upgrade():
-    op.create_table('report_stamp',
-    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('stamp', sa.BigInteger(), nullable=False),
-    sa.CheckConstraint('id = 1', name=op.f('ck_report_stamp_one_row')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_stamp'))
-    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(PG_FUNCTION)
         for table in TABLES:
@@ -81,4 +74,3 @@ def downgrade():
         for table in TABLES:
             for event in SQLITE_EVENTS:
                 op.execute(f"DROP TRIGGER report_stamp_{table}_{event}")
-    op.drop_table('report_stamp')

@@ -17,7 +17,7 @@ from sqlalchemy import (
 from events.models import Event, EventKind, Registration, RegistrationStatus
 from events.models import Session as EventSession
 from reports import outcomes
-from reports.models import ReportStamp
+from reports.models import REPORTS_STAMP
 from reports.services import ReportFilter, courses_table
 from reports.services.lists import LISTINGS, attendance_places, people_of_registrations
 from webapp.caching import StampedCache
@@ -108,34 +108,35 @@ class DashboardData:
     figures: Figures
     months: list[tuple[str, int, int]]
     outcomes: outcomes.OutcomeFigures
+    # past sessions count in the attendance rate: the figures hold until the next one starts
+    next_session_start: datetime | None
 
 
 # by ReportFilter; a few dozen filter choices in use at once is plenty
-_computed: StampedCache[DashboardData] = StampedCache(max_entries=256)
+_computed: StampedCache[DashboardData] = StampedCache(
+    REPORTS_STAMP, max_entries=256, ends=lambda data: data.next_session_start
+)
 
 
 def dashboard_data(filters: ReportFilter) -> DashboardData:
     """The dashboard's figures under these filters, computed at most once per worker process
-    while the data stays the same: a database trigger changes ReportStamp in every
-    transaction that writes a table they come from, and one cheap read of it per request
-    tells whether this process's copy still holds. The stamp is read first: a write that
-    commits while the figures are computed leaves an older stamp beside them, so the next
-    request computes them again (never the other way round). Past sessions count in the
-    attendance rate, so a copy is also kept only until the next session starts."""
-    stamp = db.session.scalar(select(ReportStamp.stamp))
-    return _computed.get_or_load(filters, stamp, lambda: _compute(filters))
+    while the data stays the same: a database trigger bumps the "reports" cache stamp in
+    every transaction that writes a table they come from (STAMPED_TABLES), and one cheap
+    read of it per request tells whether this process's copy still holds. The stamp is read
+    first: a write that commits while the figures are computed leaves an older stamp beside
+    them, so the next request computes them again (never the other way round)."""
+    return _computed.get_or_load(filters, lambda: _compute(filters))
 
 
-def _compute(filters: ReportFilter) -> tuple[DashboardData, datetime | None]:
+def _compute(filters: ReportFilter) -> DashboardData:
     # Taken before the figures take theirs: a session that starts in between ends the copy
     # at once (its start is already past), never lets it outlive a change.
     now = utcnow()
-    data = DashboardData(
+    return DashboardData(
         figures=figures(filters),
         months=registrations_by_month(filters),
         outcomes=outcomes.figures(filters),
+        next_session_start=db.session.scalar(
+            select(func.min(EventSession.starts_at)).where(EventSession.starts_at > now)
+        ),
     )
-    next_start = db.session.scalar(
-        select(func.min(EventSession.starts_at)).where(EventSession.starts_at > now)
-    )
-    return data, next_start
