@@ -258,6 +258,9 @@ class InProcess:
     computed: list[float]  # the figures computed anew: each request after a write
     computed_statements: int
     workbook: list[float]  # each after a write too
+    # The CPU time of the workbooks: on a shared machine their wall time also counts the
+    # time spent waiting for a core.
+    workbook_cpu: list[float]
 
 
 def change_the_data() -> None:
@@ -276,12 +279,15 @@ def one_at_a_time(bench, rounds: int) -> InProcess:
         cookie["_fresh"] = True
 
     def timed(path: str, before=None) -> float:
+        return timed_with_cpu(path, before)[0]
+
+    def timed_with_cpu(path: str, before=None) -> tuple[float, float]:
         if before is not None:
             with bench.app.app_context():
                 before()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         assert client.get(path).status_code == 200
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu_started
 
     def statements(before=None) -> int:
         if before is not None:
@@ -299,12 +305,18 @@ def one_at_a_time(bench, rounds: int) -> InProcess:
     client.get("/reports/")  # warm-up: template compilation
     computed_statements = statements(change_the_data)
     kept_statements = statements()
+    kept = [timed("/reports/") for _ in range(rounds)]
+    computed = [timed("/reports/", change_the_data) for _ in range(COMPUTED_ROUNDS)]
+    workbooks = [
+        timed_with_cpu("/reports/funder.xlsx", change_the_data) for _ in range(WORKBOOK_ROUNDS)
+    ]
     return InProcess(
-        kept=[timed("/reports/") for _ in range(rounds)],
+        kept=kept,
         kept_statements=kept_statements,
-        computed=[timed("/reports/", change_the_data) for _ in range(COMPUTED_ROUNDS)],
+        computed=computed,
         computed_statements=computed_statements,
-        workbook=[timed("/reports/funder.xlsx", change_the_data) for _ in range(WORKBOOK_ROUNDS)],
+        workbook=[wall for wall, _cpu in workbooks],
+        workbook_cpu=[cpu for _wall, cpu in workbooks],
     )
 
 
@@ -321,13 +333,15 @@ def verdicts(results: dict[str, LoadResult], alone: InProcess) -> list[str]:
     )
     dashboard_met = "met" if dashboard_p95 <= P95_GOAL_MS else "NOT met"
     workbook = statistics.median(alone.workbook)
+    workbook_cpu = statistics.median(alone.workbook_cpu)
     workbook_met = "met" if workbook < WORKBOOK_GOAL_SECONDS else "NOT met"
     return [
         f"Goal (p95 ≤ {P95_GOAL_MS:.0f} ms under load, both dashboard pages): {dashboard_met}"
         f" — p95 {results[DASHBOARD].percentile_ms(95):.1f} ms, and"
         f" {results[DASHBOARD_FILTERED].percentile_ms(95):.1f} ms with the filters.",
         f"Goal (workbook < {WORKBOOK_GOAL_SECONDS:.0f} s, in-process, after a write):"
-        f" {workbook_met} — median {workbook:.2f} s; under load p50"
+        f" {workbook_met} — median {workbook:.2f} s, of it {workbook_cpu:.2f} s of CPU (the"
+        " rest waiting for a core); under load p50"
         f" {results[WORKBOOK].percentile_ms(50) / 1000:.2f} s.",
     ]
 
