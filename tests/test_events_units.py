@@ -1,7 +1,7 @@
 """The events' units of work: the public registration is one unit (a refused seat leaves no
-organisation behind), the mail a registration is owed is rendered after the commit and
-never lost (the worker finishes it, once), a re-sent ticket is limited to one an hour, and
-the door's check-in holds its write transaction for a few statements only."""
+organisation behind), the mail a registration is owed is rendered by the mail worker and
+never lost (once), a re-sent ticket is limited to one an hour, and the door's check-in
+holds its write transaction for a few statements only."""
 
 import email
 import email.policy
@@ -77,25 +77,38 @@ def test_a_refused_seat_leaves_no_organisation_behind(client, monkeypatch):
     assert the_registration(event).organisation.name == "АНО «Вместе»"
 
 
-# --- mail after commit ----------------------------------------------------------------------
+# --- mail by the worker ----------------------------------------------------------------------
 
 
-def test_a_failing_ticket_mail_never_undoes_the_registration_and_goes_out_once(
-    app, client, monkeypatch
-):
+def test_the_registration_owes_the_ticket_mail_and_the_worker_queues_it(client):
+    event = make_event(title="Форум", sessions=2)
+    secret = secret_from(register(client, event, email="maria@example.org"))
+    registration = the_registration(event)
+    assert registration.ticket_secret == secret
+    assert registration.ticket_mail_due, "owed by the request, rendered by nobody yet"
+    assert queued(TICKET) == queued(notifications.REMINDER) == 0
+
+    assert notifications.send_due_mail() == 1  # the worker's round
+    assert not the_registration(event).ticket_mail_due
+    assert queued(TICKET) == 1
+    assert queued(notifications.REMINDER) == 4  # two sessions, 24 h and 1 h before each
+    assert notifications.send_due_mail() == 0, "once"
+
+
+def test_a_ticket_mail_that_cannot_be_rendered_is_kept_and_goes_out_once(app, client, monkeypatch):
     event = make_event(title="Форум")
 
     def broken(*_args, **_kwargs):
-        raise RuntimeError("the renderer fails after the commit")
+        raise RuntimeError("the renderer fails")
 
     monkeypatch.setattr(notifications.tickets, "qr_png", broken)
     response = register(client, event, email="maria@example.org")
     assert response.status_code == 302 and "/t/" in response.headers["Location"]
     registration = the_registration(event)
     assert registration.status == RegistrationStatus.CONFIRMED
-    assert registration.ticket_mail_due, "the intent is recorded with the registration"
-    assert queued(TICKET) == 0
     assert notifications.send_due_mail() == 0, "still failing: the worker stops, loses nothing"
+    assert the_registration(event).ticket_mail_due, "the intent is kept with the registration"
+    assert queued(TICKET) == 0
 
     monkeypatch.undo()
     [ticket] = sent_mail(app)  # the worker's tick renders it now
@@ -109,17 +122,7 @@ def test_a_failing_ticket_mail_never_undoes_the_registration_and_goes_out_once(
     assert queued(TICKET) == 1
 
 
-def test_the_ticket_mail_is_queued_right_after_the_commit(client):
-    event = make_event(title="Форум", sessions=2)
-    secret = secret_from(register(client, event, email="maria@example.org"))
-    registration = the_registration(event)
-    assert registration.ticket_secret == secret
-    assert not registration.ticket_mail_due
-    assert queued(TICKET) == 1
-    assert queued(notifications.REMINDER) == 4  # two sessions, 24 h and 1 h before each
-
-
-def test_cancellation_and_promotion_mail_survive_a_failure_after_commit(app, app_ctx, monkeypatch):
+def test_cancellation_and_promotion_mail_survive_a_failure_to_render(app, app_ctx, monkeypatch):
     event = make_event(title="Форум", capacity=1)
     first = seats.register(event.id, full_name="Первая", email="first@example.org").registration
     second = seats.register(event.id, full_name="Второй", email="second@example.org")
@@ -131,6 +134,7 @@ def test_cancellation_and_promotion_mail_survive_a_failure_after_commit(app, app
     monkeypatch.setattr(notifications, "outbox_row", broken)
     promoted = seats.cancel(first.id)
     assert [r.email for r in promoted] == ["second@example.org"]
+    assert notifications.send_due_mail() == 0
     db.session.rollback()
     assert db.session.get(Registration, first.id).status == RegistrationStatus.CANCELLED
 
@@ -154,12 +158,13 @@ def test_a_registered_address_gets_its_ticket_again_at_most_once_an_hour(client)
     client.get("/lang/en")
     event = make_event(title="Форум")
     register(client, event, email="maria@example.org")
-    assert queued(TICKET) == 1
+    assert notifications.send_due_mail() == 1
     other_browser = client.application.test_client()
     other_browser.get("/lang/en")
     for _ in range(14):
         response = register(other_browser, event, email="maria@example.org")
         assert response.status_code == 302
+        notifications.send_due_mail()
     assert queued(TICKET) == 2, "15 submissions: one extra mail"
     page = other_browser.get(response.headers["Location"]).get_data(as_text=True)
     assert "at most once an hour" in page  # the page says how often
@@ -168,6 +173,7 @@ def test_a_registered_address_gets_its_ticket_again_at_most_once_an_hour(client)
     registration.ticket_resent_at = utcnow() - timedelta(hours=1, minutes=1)
     db.session.commit()
     register(other_browser, event, email="maria@example.org")
+    assert notifications.send_due_mail() == 1
     assert queued(TICKET) == 3
 
 

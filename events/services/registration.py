@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from events.models import Event, Question, QuestionKind, Registration, RegistrationStatus
-from events.services import notifications, seats
+from events.services import seats
 from events.services.listing import closed_reason
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import normalise_email, organisation_for
-from webapp.transactions import after_commit, unit_of_work
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 # What people type as a phone number: digits with spaces, brackets, dashes, dots, a leading +.
@@ -111,7 +111,7 @@ def my_registration(
 def register(event: Event, data: RegistrationData, user: User | None) -> seats.RegisterResult:
     """Register a person (a guest, or the signed-in user) and owe them the ticket mail: one
     unit under the event's lock, the organisation named included, so a refused seat leaves
-    nothing behind. The mail is rendered and queued after the commit.
+    nothing behind. The mail worker renders and queues the mail.
 
     Raises seats.RegistrationRefused when registration is not open or consent is missing.
     A person already registered gets their registration back (created=False), untouched.
@@ -190,6 +190,5 @@ def send_ticket(registration_id: int, locale: str | None = None) -> bool:
             return False
         registration.ticket_resent_at = now
         registration.mail_locale = locale or registration.mail_locale
-        registration.ticket_mail_due = True
-        after_commit(lambda: notifications.send_due_mail_of([registration_id]))
+        registration.ticket_mail_due = True  # the mail worker sends it
     return True

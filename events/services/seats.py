@@ -5,8 +5,8 @@ Every change that takes or frees a seat is one unit of work under the event's lo
 on SQLite (one writer at a time). So two requests can never both see the last free place,
 however many workers serve them. A status change is announced inside the unit
 (signals.registration_changed: the reminders follow it); the mail it owes is recorded as
-a flag on the registration and rendered after the commit (events.services.notifications),
-so the lock is held for the seat only.
+a flag on the registration and rendered by the mail worker (events.services.notifications),
+so the lock, and the request, are held for the seat only.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,7 +27,6 @@ from events.models import (
     Visibility,
     registration_search_text,
 )
-from events.services import notifications
 from webapp import metrics, signals
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -36,7 +35,7 @@ from webapp.services import (
     normalise_email,
     random_secret,
 )
-from webapp.transactions import after_commit, unit_of_work
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 Status = RegistrationStatus
@@ -112,16 +111,13 @@ def _changed(registration: Registration) -> None:
 
 def _owe_mail(registrations: Sequence[Registration], *, ticket: bool = False) -> None:
     """Record the mail the registrations are owed (the ticket, or the news of their new
-    status) and send it once the unit commits; the mail worker finishes it if that fails."""
-    if not registrations:
-        return
+    status): the mail worker renders and queues it in its next round, before it sends
+    (notifications.send_due_mail), so it goes out no later than when rendered here."""
     for registration in registrations:
         if ticket:
             registration.ticket_mail_due = True
         else:
             registration.status_mail_due = True
-    ids = [registration.id for registration in registrations]
-    after_commit(lambda: notifications.send_due_mail_of(ids))
 
 
 def seat_counts(event_ids: Iterable[int]) -> dict[int, SeatCounts]:
