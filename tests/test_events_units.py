@@ -60,10 +60,11 @@ def test_a_refused_seat_leaves_no_organisation_behind(client, monkeypatch):
     event = make_event(title="Форум")
     taken = seats.register
 
-    def refused_at_the_seat(*args, **kwargs):
-        db.session.flush()  # the organisation is written by now, in the same unit
-        assert db.session.scalar(select(func.count()).select_from(Organisation)) == 1
-        raise seats.RegistrationRefused("closed")
+    def refused_at_the_seat(event_id, *, write_organisation, **_kwargs):
+        with seats.event_lock(event_id):
+            write_organisation()  # under the lock, in the seat's unit
+            assert db.session.scalar(select(func.count()).select_from(Organisation)) == 1
+            raise seats.RegistrationRefused("closed")
 
     monkeypatch.setattr(seats, "register", refused_at_the_seat)
     response = register(client, event, organisation_type="sonko", organisation_name="АНО «Вместе»")

@@ -9,7 +9,7 @@ a flag on the registration and rendered by the mail worker (events.services.noti
 so the lock, and the request, are held for the seat only.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,14 +94,18 @@ def event_lock(event_id: int) -> Iterator[Event]:
     event, read under the lock."""
 
     def lock() -> None:
-        locked = db.session.execute(
-            select(Event.id).where(Event.id == event_id).with_for_update()
-        ).scalar_one_or_none()
+        # The whole row, fresh: the lock's statement is also the read of the event.
+        locked = db.session.scalars(
+            select(Event)
+            .where(Event.id == event_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
         if locked is None:
             raise RegistrationRefused("not_found")
 
     with unit_of_work(lock=lock):
-        yield db.session.get(Event, event_id, populate_existing=True)
+        yield db.session.get(Event, event_id)  # the row the lock read, from the identity map
 
 
 def _changed(registration: Registration) -> None:
@@ -217,6 +221,7 @@ def register(
     user_id: int | None = None,
     phone: str | None = None,
     organisation_id: int | None = None,
+    write_organisation: Callable[[], int | None] | None = None,
     answers: dict[int, str] | None = None,
     consent_policy_version: str | None = None,
     mail_ticket: bool = False,
@@ -227,22 +232,32 @@ def register(
     On an event that requires approval the registration waits, PENDING and holding no
     place, until `approve`. A second registration of the same person returns the existing
     one (created=False) unchanged; a cancelled one is brought back at the end of the queue
-    with what was given now. `answers` are the stored texts by question id;
-    `consent_policy_version`, when given, records the person's consent to that policy now.
-    `mail_ticket` owes a new registration its ticket mail (in `locale`), sent after commit.
+    with what was given now. `write_organisation`, called under the lock only once the
+    person is new and registration open, writes the organisation they named and returns
+    its id (so a refused or repeated registration writes none). `answers` are the stored
+    texts by question id; `consent_policy_version`, when given, records the person's
+    consent to that policy now. `mail_ticket` owes a new registration its ticket mail (in
+    `locale`), which the mail worker sends.
     """
     email = normalise_email(email)
     with event_lock(event_id) as event:
         same_person = Registration.email == email
         if user_id:
             same_person |= Registration.user_id == user_id
+        # A live registration first: a person may also have a cancelled one under another
+        # address of theirs, which must not be brought back beside the live one.
         existing = db.session.scalar(
-            select(Registration).where(Registration.event_id == event_id, same_person)
+            select(Registration)
+            .where(Registration.event_id == event_id, same_person)
+            .order_by(Registration.status == Status.CANCELLED, Registration.id)
+            .limit(1)
         )
         if existing and existing.status != Status.CANCELLED:
             return RegisterResult(existing, created=False)
         if reason := registration_state(event):
             raise RegistrationRefused(reason)
+        if write_organisation is not None:
+            organisation_id = write_organisation()
         if event.requires_approval:
             status = Status.PENDING
         else:
@@ -261,6 +276,8 @@ def register(
         registration.queue_number = _next_queue_number(event_id)
         registration.mail_locale = locale or registration.mail_locale
         registration.status_mail_due = False  # a comeback's old news is moot
+        if mail_ticket:
+            _owe_mail([registration], ticket=True)  # before the INSERT: written with it
         db.session.add(registration)
         if answers is not None:
             if registration.answers:  # a comeback: the old answers go before the new ones
@@ -271,8 +288,6 @@ def register(
                 for question_id, value in answers.items()
             )
         db.session.flush()
-        if mail_ticket:
-            _owe_mail([registration], ticket=True)
         _changed(registration)
     metrics.count_registration(registration.status.value)
     return RegisterResult(registration, created=True)

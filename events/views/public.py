@@ -65,18 +65,20 @@ def _share_url() -> str:
 @bp.route("/events/<int:event_id>", methods=["GET", "POST"])
 def event_page(event_id: int):
     event = visible_event(event_id)
-    summary = listing.summarise([event])[0]
     user = current_user if current_user.is_authenticated else None
     mine = registration_service.my_registration(event, user, session.get(MY_REGISTRATIONS, []))
     form = None
-    if summary.registration_open and (mine is None or request.method == "POST"):
+    # From the event's own dates: a registration answers with a redirect and needs none of
+    # the summary's counts (the seat service counts under the lock).
+    registration_open = listing.registration_closed_reason(event) is None
+    if registration_open and (mine is None or request.method == "POST"):
         form = registration_form(event, current_user)
         if form.validate_on_submit():
             return _register(event, form, mine)
     return render_template(
         "events/event.html",
         event=event,
-        summary=summary,
+        summary=listing.summarise([event])[0],
         form=form,
         mine=mine,
         can_manage=access.can_manage(current_user, event),
