@@ -6,20 +6,29 @@ gunicorn (2 workers); the wall time of the POSTs, errors, and exactly 150 confir
 
 Each guest first opens the event page (a cookie and a CSRF token, not timed), as a browser
 would; then all the POSTs go out from `--clients` threads. Goal (issue 15): < 5 s for 300.
+
+The POSTs only owe the ticket mail; the mail worker renders it (QR code, calendar, message).
+That work is timed too, after the burst, as one worker process does it: so the figure of
+the POSTs never hides where the CPU went.
 """
 
 import argparse
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from bench.harness import LoadResult, fresh_database, report, run_load, tropa_server
 from events.models import Event, Session, Visibility
+from events.services import notifications
 from events.services.seats import seat_counts
 from tests.live_server import HTTP_TIMEOUT, csrf_token, http_session
 from webapp.extensions import db
+from webapp.models import OutboxMessage
 from webapp.types import utcnow
 
 SECONDS_GOAL = 5.0
@@ -31,6 +40,8 @@ class BurstResult:
     confirmed: int
     waitlisted: int
     answers: dict[int, int]  # HTTP status -> how many
+    mail_seconds: float = 0.0  # the worker rendering and queueing the tickets owed
+    tickets_queued: int = 0
 
     @property
     def seconds(self) -> float:
@@ -90,7 +101,16 @@ def tropa_burst(bench, scratch: Path, guests: int, places: int, clients: int) ->
         )
     with bench.app.app_context():
         counts = seat_counts([event_id])[event_id]
-    return BurstResult(load, counts.confirmed, counts.waitlisted, answers)
+        started = time.perf_counter()
+        while notifications.send_due_mail():  # the worker's rounds, as `tropa worker` runs them
+            pass
+        mail_seconds = time.perf_counter() - started
+        tickets = db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.template == "events/mail/ticket")
+        )
+    return BurstResult(load, counts.confirmed, counts.waitlisted, answers, mail_seconds, tickets)
 
 
 def main() -> None:
@@ -103,7 +123,13 @@ def main() -> None:
         scratch = Path(scratch_name)
         bench = fresh_database(scratch)
         burst = tropa_burst(bench, scratch, options.guests, options.places, options.clients)
-    verdict = "met" if burst.seconds < SECONDS_GOAL and burst.load.errors == 0 else "NOT met"
+    met = (
+        burst.seconds < SECONDS_GOAL
+        and burst.load.errors == 0
+        and burst.confirmed == options.places
+        and burst.tickets_queued == options.guests
+    )
+    verdict = "met" if met else "NOT met"
     report(
         f"Registration burst · {bench.database_label}",
         f"{options.guests} guests, {options.places} places, {options.clients} clients",
@@ -117,8 +143,13 @@ def main() -> None:
             f" | {burst.confirmed} | {burst.waitlisted} |",
             "",
             f"Goal (< {SECONDS_GOAL:.0f} s for {options.guests} guests, 0 errors, exactly"
-            f" {options.places} confirmed): {verdict} — {burst.seconds:.1f} s,"
+            f" {options.places} confirmed, every ticket queued): {verdict} —"
+            f" {burst.seconds:.1f} s, {burst.load.errors} errors, {burst.confirmed} confirmed,"
             f" answers {burst.answers}.",
+            "",
+            f"The tickets owed, rendered and queued afterwards by one mail worker process:"
+            f" {burst.tickets_queued} in {burst.mail_seconds:.1f} s"
+            f" ({burst.mail_seconds / max(burst.tickets_queued, 1) * 1000:.0f} ms each).",
         ],
     )
 
