@@ -69,8 +69,24 @@ class SeatCounts:
 
 @dataclass(frozen=True)
 class RegisterResult:
+    """The registration, with what an answer shows of it read inside the unit: the commit
+    expires `registration`, and reading it again would cost a transaction of its own."""
+
     registration: Registration
     created: bool
+    registration_id: int
+    status: Status
+    ticket_secret: str
+
+    @classmethod
+    def of(cls, registration: Registration, *, created: bool) -> "RegisterResult":
+        return cls(
+            registration,
+            created,
+            registration.id,
+            registration.status,
+            registration.ticket_secret,
+        )
 
 
 def registration_state(event: Event, now: datetime | None = None) -> str | None:
@@ -184,8 +200,24 @@ def _next_queue_number(event_id: int) -> int:
     return (highest or 0) + 1
 
 
+def _confirmed_and_next_number(event_id: int) -> tuple[int, int]:
+    """`_confirmed_count` and `_next_queue_number` in one statement, for a unit that needs
+    both (each statement under the lock holds every other registration up)."""
+    confirmed, highest = db.session.execute(
+        select(
+            func.count().filter(Registration.status == Status.CONFIRMED),
+            func.max(Registration.queue_number),
+        ).where(Registration.event_id == event_id)
+    ).one()
+    return confirmed, (highest or 0) + 1
+
+
+def _place_free(event: Event, confirmed: int) -> bool:
+    return event.capacity is None or confirmed < event.capacity
+
+
 def _has_free_place(event: Event) -> bool:
-    return event.capacity is None or _confirmed_count(event.id) < event.capacity
+    return _place_free(event, _confirmed_count(event.id))
 
 
 def _promote_waitlist(event: Event) -> list[Registration]:
@@ -253,15 +285,16 @@ def register(
             .limit(1)
         )
         if existing and existing.status != Status.CANCELLED:
-            return RegisterResult(existing, created=False)
+            return RegisterResult.of(existing, created=False)
         if reason := registration_state(event):
             raise RegistrationRefused(reason)
         if write_organisation is not None:
             organisation_id = write_organisation()
+        confirmed, queue_number = _confirmed_and_next_number(event_id)
         if event.requires_approval:
             status = Status.PENDING
         else:
-            status = Status.CONFIRMED if _has_free_place(event) else Status.WAITLISTED
+            status = Status.CONFIRMED if _place_free(event, confirmed) else Status.WAITLISTED
         registration = existing or Registration(
             event_id=event_id, ticket_secret=random_secret(), email=email
         )
@@ -273,7 +306,7 @@ def register(
             registration.consent_at = utcnow()
             registration.consent_policy_version = consent_policy_version
         registration.status = status
-        registration.queue_number = _next_queue_number(event_id)
+        registration.queue_number = queue_number
         registration.mail_locale = locale or registration.mail_locale
         registration.status_mail_due = False  # a comeback's old news is moot
         if mail_ticket:
@@ -289,8 +322,9 @@ def register(
             )
         db.session.flush()
         _changed(registration)
-    metrics.count_registration(registration.status.value)
-    return RegisterResult(registration, created=True)
+        result = RegisterResult.of(registration, created=True)
+    metrics.count_registration(result.status.value)
+    return result
 
 
 def cancel(registration_id: int) -> list[Registration]:
@@ -416,8 +450,7 @@ def register_batch(
     by_email = {registration.email: registration for registration in existing}
     by_user = {registration.user_id: registration for registration in existing}
 
-    confirmed = _confirmed_count(event.id)
-    queue_number = _next_queue_number(event.id)
+    confirmed, queue_number = _confirmed_and_next_number(event.id)
     result = BatchResult()
     taken: list[tuple[Newcomer, Registration | None, dict]] = []  # (who, brought back, values)
     seen: set[str] = set()
@@ -430,7 +463,7 @@ def register_batch(
             result.already_registered += 1
             continue
         seen.add(newcomer.email)
-        has_place = event.capacity is None or confirmed < event.capacity
+        has_place = _place_free(event, confirmed)
         status = Status.CONFIRMED if has_place and not newcomer.waitlist else Status.WAITLISTED
         confirmed += status == Status.CONFIRMED
         result.confirmed += status == Status.CONFIRMED
