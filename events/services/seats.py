@@ -320,8 +320,8 @@ def register(
                 Answer(question_id=question_id, value=value)
                 for question_id, value in answers.items()
             )
+        _changed(registration)  # before the INSERT: a new registration has no reminders
         db.session.flush()
-        _changed(registration)
         result = RegisterResult.of(registration, created=True)
     metrics.count_registration(result.status.value)
     return result
