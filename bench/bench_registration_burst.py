@@ -9,7 +9,9 @@ would; then all the POSTs go out from `--clients` threads. Goal (issue 15): < 5 
 
 The POSTs only owe the ticket mail; the mail worker renders it (QR code, calendar, message).
 That work is timed too, after the burst, as one worker process does it: so the figure of
-the POSTs never hides where the CPU went.
+the POSTs never hides where the CPU went. The same POSTs to the bare write endpoint
+(bench/bare_write_app.py), from the same clients in the same run, say how busy the
+machine was.
 """
 
 import argparse
@@ -22,11 +24,19 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bench.harness import LoadResult, fresh_database, report, run_load, tropa_server
+from bench.harness import (
+    THREADS,
+    WORKERS,
+    LoadResult,
+    fresh_database,
+    report,
+    run_load,
+    tropa_server,
+)
 from events.models import Event, Session, Visibility
 from events.services import notifications
 from events.services.seats import seat_counts
-from tests.live_server import HTTP_TIMEOUT, csrf_token, http_session
+from tests.live_server import HTTP_TIMEOUT, csrf_token, http_session, run_gunicorn
 from webapp.extensions import db
 from webapp.models import OutboxMessage
 from webapp.types import utcnow
@@ -65,6 +75,34 @@ def add_burst_event(places: int) -> int:
     return event.id
 
 
+def form(number: int, token: str) -> dict[str, str]:
+    return {
+        "csrf_token": token,
+        "full_name": f"Гость {number:03d}",
+        "email": f"guest{number:03d}@example.org",
+        "consent": "y",
+    }
+
+
+def bare_burst(scratch: Path, guests: int, clients: int) -> LoadResult:
+    """The same POSTs to the smallest Flask endpoint that writes a row."""
+    environment = {"BARE_WRITE_DATABASE": str(scratch / "bare-write.db")}
+    with run_gunicorn(
+        "bench.bare_write_app:app", environment, workers=WORKERS, threads=THREADS, ready_path="/"
+    ) as bare:
+        browsers = [http_session() for _ in range(guests)]
+
+        def post(number: int) -> int:
+            answer = browsers[number].post(
+                f"{bare.base_url}/", data=form(number, ""), timeout=HTTP_TIMEOUT
+            )
+            return answer.status_code
+
+        return run_load(
+            "POST the bare write endpoint", post, count=guests, clients=clients, time_limit=120
+        )
+
+
 def tropa_burst(bench, scratch: Path, guests: int, places: int, clients: int) -> BurstResult:
     with bench.app.app_context():
         event_id = add_burst_event(places)
@@ -82,15 +120,7 @@ def tropa_burst(bench, scratch: Path, guests: int, places: int, clients: int) ->
         def register(number: int) -> int:
             http, token = visitors[number]
             response = http.post(
-                page_url,
-                data={
-                    "csrf_token": token,
-                    "full_name": f"Гость {number:03d}",
-                    "email": f"guest{number:03d}@example.org",
-                    "consent": "y",
-                },
-                allow_redirects=False,
-                timeout=HTTP_TIMEOUT,
+                page_url, data=form(number, token), allow_redirects=False, timeout=HTTP_TIMEOUT
             )
             answers[response.status_code] = answers.get(response.status_code, 0) + 1
             # A registration redirects to its ticket; the form again (200) means refused.
@@ -122,6 +152,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tropa-bench-") as scratch_name:
         scratch = Path(scratch_name)
         bench = fresh_database(scratch)
+        bare = bare_burst(scratch, options.guests, options.clients)
         burst = tropa_burst(bench, scratch, options.guests, options.places, options.clients)
     met = (
         burst.seconds < SECONDS_GOAL
@@ -141,11 +172,15 @@ def main() -> None:
             f" | {burst.seconds:.1f} | {burst.load.per_second:.0f}"
             f" | {burst.load.percentile_ms(50):.0f} | {burst.load.percentile_ms(95):.0f}"
             f" | {burst.confirmed} | {burst.waitlisted} |",
+            f"| {bare.label} | {bare.count} | {bare.errors} | {bare.seconds:.1f}"
+            f" | {bare.per_second:.0f} | {bare.percentile_ms(50):.0f}"
+            f" | {bare.percentile_ms(95):.0f} | — | — |",
             "",
             f"Goal (< {SECONDS_GOAL:.0f} s for {options.guests} guests, 0 errors, exactly"
             f" {options.places} confirmed, every ticket queued): {verdict} —"
             f" {burst.seconds:.1f} s, {burst.load.errors} errors, {burst.confirmed} confirmed,"
-            f" answers {burst.answers}.",
+            f" answers {burst.answers}; {burst.seconds / bare.seconds:.1f}× the bare endpoint's"
+            " time.",
             "",
             f"The tickets owed, rendered and queued afterwards by one mail worker process:"
             f" {burst.tickets_queued} in {burst.mail_seconds:.1f} s"
