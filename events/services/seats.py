@@ -132,7 +132,7 @@ def _changed(registration: Registration) -> None:
 def _owe_mail(registrations: Sequence[Registration], *, ticket: bool = False) -> None:
     """Record the mail the registrations are owed (the ticket, or the news of their new
     status): the mail worker renders and queues it in its next round, before it sends
-    (notifications.send_due_mail), so it goes out no later than when rendered here."""
+    (notifications.send_due_mail), so it goes out as soon as if the request rendered it."""
     for registration in registrations:
         if ticket:
             registration.ticket_mail_due = True
