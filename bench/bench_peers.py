@@ -243,7 +243,9 @@ def main() -> None:
             f" | {pretix_orders.seconds:.1f} | {pretix_orders.percentile_ms(95):.0f}"
             f" | HTTP {pretix_statuses} |",
             "",
-            f"Tropa takes the burst {speed:.1f}× as fast as pretix.",
+            f"Tropa takes the burst {speed:.1f}× as fast as pretix. Its POSTs only owe the"
+            f" ticket mail: its worker rendered the {burst.tickets_queued} tickets afterwards"
+            f" in {burst.mail_seconds:.1f} s.",
         ],
     )
 

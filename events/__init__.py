@@ -17,6 +17,6 @@ def init_app(app: Flask) -> None:
     signals.api_token_rules.connect(checkin.is_staff_of_some_event)  # the door's staff
     signals.registration_changed.connect(notifications.reminders_follow_registration)
     signals.session_changed.connect(notifications.reminders_follow_session)
-    signals.worker_tick.connect(notifications.send_due_mail)  # mail owed, left after commit
+    signals.worker_tick.connect(notifications.send_due_mail)  # the mail registrations owe
     signals.deferred_work_counted.connect(notifications.count_mail_due)
     signals.mail_previews_requested.connect(notifications.mail_samples)

@@ -261,10 +261,10 @@ class Registration(db.Model):
     # search_key() of the name, e-mail and phone (also as bare digits), for the registrant
     # list's search: the same on SQLite and PostgreSQL. Kept up to date by the model itself.
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
-    # Mail owed to the person, recorded in the unit that caused it and sent after it
-    # commits (events.services.notifications.send_due_mail; the mail worker finishes what
-    # is left): the ticket with its reminders, and the news of a status change (a place
-    # from the waiting list, a cancellation) as of the registration's status when sent.
+    # Mail owed to the person, recorded in the unit that caused it and rendered by the mail
+    # worker (events.services.notifications.send_due_mail): the ticket with its reminders,
+    # and the news of a status change (a place from the waiting list, a cancellation) as
+    # of the registration's status when sent.
     ticket_mail_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     status_mail_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     # The language the person registered in: their mail's, when they have no account.

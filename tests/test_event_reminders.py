@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from events.models import Session
-from events.services import editing, seats
+from events.services import editing, notifications, seats
 from tests.events_support import make_event
 from webapp.extensions import db
 from webapp.models import OutboxMessage, OutboxStatus
@@ -99,4 +99,5 @@ def test_a_course_keeps_a_pair_of_reminders_per_session(app_ctx, make_course):
 
     course = make_course(sessions=3)
     course_services.enrol(course, make_user("anna@example.org", Role.PARTICIPANT))
+    notifications.send_due_mail()  # the worker's round: the ticket brings its reminders
     assert len(queued_reminders()) == 6

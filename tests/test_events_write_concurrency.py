@@ -48,7 +48,9 @@ SCANNED = 24
 BACKGROUND_ROWS = 150  # the import the mail worker keeps draining
 
 # The mail worker's work, over and over: the owed tickets of the background import in
-# batches (each batch rendered, then written in a short unit), then owed again.
+# batches (each batch rendered, then written in a short unit), then owed again. Batches of
+# 5, not the worker's 25: the requests render no mail, and are over before a batch of 25
+# could be rendered on a busy machine; smaller ones keep units committing while they run.
 WRITER = """
 import sys
 from pathlib import Path
@@ -63,7 +65,7 @@ app = create_app()
 units = 0
 with app.app_context():
     while not stop.exists():
-        if notifications.send_due_mail() == 0:
+        if notifications.send_due_mail(limit=5) == 0:
             with unit_of_work() as session:
                 session.execute(
                     update(Registration)

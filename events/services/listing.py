@@ -144,6 +144,12 @@ def closed_reason(event: Event, ends_at: datetime | None, now: datetime | None =
     return None
 
 
+def registration_closed_reason(event: Event) -> str | None:
+    """`closed_reason` of one event from its own sessions (the event page loads them), without
+    the summary's counts."""
+    return closed_reason(event, max((session.ends_at for session in event.sessions), default=None))
+
+
 def summarise(events: list[Event]) -> list[EventSummary]:
     """Summaries of a page of events: three queries, however many events."""
     ids = [event.id for event in events]

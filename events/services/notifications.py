@@ -3,11 +3,12 @@ calendar attached), on the waiting list, promoted, cancelled, and the reminders 
 session.
 
 The seat-taking unit only records what mail is owed (Registration.ticket_mail_due,
-status_mail_due); `send_due_mail_of` renders it once that unit has committed, outside any
-lock, and queues it in the outbox in a short unit of its own that checks the flag is still
-set and clears it: so each mail goes out once, and a failure there never undoes the
-registration. The mail worker (`send_due_mail`, a worker_tick receiver) finishes whatever
-was left: the tickets of an import, or a mail whose first try failed.
+status_mail_due). The mail worker (`send_due_mail`, a worker_tick receiver) renders it
+outside any lock and queues it in the outbox in a short unit of its own that checks the
+flag is still set and clears it, then sends it in the same round: so each mail goes out
+once, a failure never undoes the registration, and a request that takes a seat answers
+without rendering anything (a QR code, a calendar file and a message cost more CPU than
+the seat itself: a burst of 300 registrations was bound by it).
 
 Reminders are outbox rows due 24 h and 1 h (TROPA_REMINDER_HOURS) before each session of
 each confirmed registration. They follow the named signals sent inside the units that
@@ -22,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, inspect, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
 from events.models import Event, EventKind, Registration, RegistrationStatus, Session
@@ -203,25 +204,15 @@ def _send_due(registration_ids: Sequence[int]) -> int:
     return done
 
 
-def send_due_mail_of(registration_ids: Sequence[int]) -> None:
-    """After the unit that owed it committed: send these registrations' mail now. A failure
-    is logged, never raised: the registration stands, and the worker sends the mail."""
-    try:
-        _send_due(registration_ids)
-    except Exception:  # noqa: BLE001
-        log.exception("mail of registrations %s left to the worker", list(registration_ids))
-        db.session.rollback()
-
-
 # A batch is queued in one unit (with the reminders): small batches keep check-ins waiting
 # a moment at most.
 DUE_BATCH = 25
 
 
 def send_due_mail(_sender=None, limit: int = DUE_BATCH) -> int:
-    """The mail worker's part (signals.worker_tick): the mail owed and not sent yet (the
-    tickets of an import, a mail whose first try failed), a batch at a time; returns how
-    many registrations were done, 0 when none is left (or none could be rendered)."""
+    """The mail worker's part (signals.worker_tick): the mail registrations are owed, a
+    batch at a time; returns how many registrations were done, 0 when none is left (or
+    none could be rendered)."""
     due = list(
         db.session.scalars(
             select(Registration.id)
@@ -351,10 +342,12 @@ def reminders_follow_profile(user, changed: frozenset = frozenset()) -> None:
 
 
 def reminders_follow_registration(registration: Registration, **_) -> None:
-    """signals.registration_changed: its reminders follow its status. Mail owed after the
-    commit brings the reminders with it; until then the old ones are dropped."""
+    """signals.registration_changed: its reminders follow its status. Mail owed brings the
+    reminders with it (the worker's); until then the old ones are dropped, and a
+    registration not written yet has none (one statement less under the seat lock)."""
     if registration.ticket_mail_due or registration.status_mail_due:
-        _pending_reminders(db.session, registration_id=registration.id)
+        if not inspect(registration).pending:
+            _pending_reminders(db.session, registration_id=registration.id)
     else:
         reschedule_registration(db.session, registration)
 

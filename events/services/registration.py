@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from events.models import Event, Question, QuestionKind, Registration, RegistrationStatus
-from events.services import notifications, seats
-from events.services.listing import closed_reason
+from events.services import seats
+from events.services.listing import registration_closed_reason
 from webapp.extensions import db
 from webapp.models import User
-from webapp.services import normalise_email, organisation_for
-from webapp.transactions import after_commit, unit_of_work
+from webapp.services import organisation_for
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 # What people type as a phone number: digits with spaces, brackets, dashes, dots, a leading +.
@@ -75,25 +75,13 @@ class RegistrationData:
     locale: str | None = None  # the language of the ticket mail
 
 
-def existing_registration(event: Event, email: str, user: User | None) -> Registration | None:
-    """This person's live registration for the event: by e-mail, or by account."""
-    same_person = Registration.email == normalise_email(email)
-    if user is not None:
-        same_person |= Registration.user_id == user.id
-    return db.session.scalar(
-        select(Registration).where(
-            Registration.event_id == event.id,
-            same_person,
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-    )
-
-
 def my_registration(
     event: Event, user: User | None, remembered_ids: list[int]
 ) -> Registration | None:
     """The live registration of the person looking at the event page: the account's, or
     one made in this browser (never found by e-mail alone: anyone can type an address)."""
+    if user is None and not remembered_ids:  # a guest's first visit: nothing to look for
+        return None
     mine = Registration.id.in_(remembered_ids or [-1])
     if user is not None:
         mine |= Registration.user_id == user.id
@@ -111,59 +99,53 @@ def my_registration(
 def register(event: Event, data: RegistrationData, user: User | None) -> seats.RegisterResult:
     """Register a person (a guest, or the signed-in user) and owe them the ticket mail: one
     unit under the event's lock, the organisation named included, so a refused seat leaves
-    nothing behind. The mail is rendered and queued after the commit.
+    nothing behind. The mail worker renders and queues the mail.
 
     Raises seats.RegistrationRefused when registration is not open or consent is missing.
     A person already registered gets their registration back (created=False), untouched.
     """
     if not data.consent:
         raise seats.RegistrationRefused("no_consent")
-    ends_at = max((session.ends_at for session in event.sessions), default=None)
-    if reason := closed_reason(event, ends_at):
+    if reason := registration_closed_reason(event):
         raise seats.RegistrationRefused(reason)
     answers = {
         question.id: stored_answer(question, data.answers.get(question.id))
         for question in event.questions
     }
     try:
-        return _register(event.id, data, user, answers)
+        return _register(event, data, user, answers)
     except IntegrityError:
         # Someone gave the same new INN at the same moment (PostgreSQL; another event's
         # lock): the unit was rolled back whole, and a second try finds their organisation.
-        return _register(event.id, data, user, answers)
+        return _register(event, data, user, answers)
 
 
 def _register(
-    event_id: int, data: RegistrationData, user: User | None, answers: dict[int, str]
+    event: Event, data: RegistrationData, user: User | None, answers: dict[int, str]
 ) -> seats.RegisterResult:
-    with seats.event_lock(event_id) as event:
-        if existing := existing_registration(event, data.email, user):
-            return seats.RegisterResult(existing, created=False)
-        if reason := seats.registration_state(event):
-            raise seats.RegistrationRefused(reason)
-        organisation_id = None
-        if event.asks_organisation:
-            organisation = organisation_for(
-                data.organisation_type,
-                data.organisation_name,
-                data.inn,
-                person_name=data.full_name,
-                municipality=user.municipality if user else None,
-            )
-            db.session.flush()
-            organisation_id = organisation.id if organisation else None
-        return seats.register(  # joins this unit
-            event.id,
-            full_name=data.full_name.strip(),
-            email=data.email,
-            user_id=user.id if user else None,
-            phone=(data.phone or "").strip() or None,
-            organisation_id=organisation_id,
-            answers={question_id: text for question_id, text in answers.items() if text},
-            consent_policy_version=current_app.config["TROPA_POLICY_VERSION"],
-            mail_ticket=True,
-            locale=data.locale,
+    def write_organisation() -> int | None:
+        organisation = organisation_for(
+            data.organisation_type,
+            data.organisation_name,
+            data.inn,
+            person_name=data.full_name,
+            municipality=user.municipality if user else None,
         )
+        db.session.flush()
+        return organisation.id if organisation else None
+
+    return seats.register(
+        event.id,
+        full_name=data.full_name.strip(),
+        email=data.email,
+        user_id=user.id if user else None,
+        phone=(data.phone or "").strip() or None,
+        write_organisation=write_organisation if event.asks_organisation else None,
+        answers={question_id: text for question_id, text in answers.items() if text},
+        consent_policy_version=current_app.config["TROPA_POLICY_VERSION"],
+        mail_ticket=True,
+        locale=data.locale,
+    )
 
 
 # Someone typing a registered address again gets the ticket mailed again, at most this often:
@@ -190,6 +172,5 @@ def send_ticket(registration_id: int, locale: str | None = None) -> bool:
             return False
         registration.ticket_resent_at = now
         registration.mail_locale = locale or registration.mail_locale
-        registration.ticket_mail_due = True
-        after_commit(lambda: notifications.send_due_mail_of([registration_id]))
+        registration.ticket_mail_due = True  # the mail worker sends it
     return True

@@ -5,11 +5,11 @@ Every change that takes or frees a seat is one unit of work under the event's lo
 on SQLite (one writer at a time). So two requests can never both see the last free place,
 however many workers serve them. A status change is announced inside the unit
 (signals.registration_changed: the reminders follow it); the mail it owes is recorded as
-a flag on the registration and rendered after the commit (events.services.notifications),
-so the lock is held for the seat only.
+a flag on the registration and rendered by the mail worker (events.services.notifications),
+so the lock, and the request, are held for the seat only.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +27,6 @@ from events.models import (
     Visibility,
     registration_search_text,
 )
-from events.services import notifications
 from webapp import metrics, signals
 from webapp.errors import ServiceError
 from webapp.extensions import db
@@ -36,7 +35,7 @@ from webapp.services import (
     normalise_email,
     random_secret,
 )
-from webapp.transactions import after_commit, unit_of_work
+from webapp.transactions import unit_of_work
 from webapp.types import utcnow
 
 Status = RegistrationStatus
@@ -70,8 +69,24 @@ class SeatCounts:
 
 @dataclass(frozen=True)
 class RegisterResult:
+    """The registration, with what an answer shows of it read inside the unit: the commit
+    expires `registration`, and reading it again would cost a transaction of its own."""
+
     registration: Registration
     created: bool
+    registration_id: int
+    status: Status
+    ticket_secret: str
+
+    @classmethod
+    def of(cls, registration: Registration, *, created: bool) -> "RegisterResult":
+        return cls(
+            registration,
+            created,
+            registration.id,
+            registration.status,
+            registration.ticket_secret,
+        )
 
 
 def registration_state(event: Event, now: datetime | None = None) -> str | None:
@@ -95,14 +110,18 @@ def event_lock(event_id: int) -> Iterator[Event]:
     event, read under the lock."""
 
     def lock() -> None:
-        locked = db.session.execute(
-            select(Event.id).where(Event.id == event_id).with_for_update()
-        ).scalar_one_or_none()
+        # The whole row, fresh: the lock's statement is also the read of the event.
+        locked = db.session.scalars(
+            select(Event)
+            .where(Event.id == event_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one_or_none()
         if locked is None:
             raise RegistrationRefused("not_found")
 
     with unit_of_work(lock=lock):
-        yield db.session.get(Event, event_id, populate_existing=True)
+        yield db.session.get(Event, event_id)  # the row the lock read, from the identity map
 
 
 def _changed(registration: Registration) -> None:
@@ -112,16 +131,13 @@ def _changed(registration: Registration) -> None:
 
 def _owe_mail(registrations: Sequence[Registration], *, ticket: bool = False) -> None:
     """Record the mail the registrations are owed (the ticket, or the news of their new
-    status) and send it once the unit commits; the mail worker finishes it if that fails."""
-    if not registrations:
-        return
+    status): the mail worker renders and queues it in its next round, before it sends
+    (notifications.send_due_mail), so it goes out as soon as if the request rendered it."""
     for registration in registrations:
         if ticket:
             registration.ticket_mail_due = True
         else:
             registration.status_mail_due = True
-    ids = [registration.id for registration in registrations]
-    after_commit(lambda: notifications.send_due_mail_of(ids))
 
 
 def seat_counts(event_ids: Iterable[int]) -> dict[int, SeatCounts]:
@@ -184,8 +200,24 @@ def _next_queue_number(event_id: int) -> int:
     return (highest or 0) + 1
 
 
+def _confirmed_and_next_number(event_id: int) -> tuple[int, int]:
+    """`_confirmed_count` and `_next_queue_number` in one statement, for a unit that needs
+    both (each statement under the lock holds every other registration up)."""
+    confirmed, highest = db.session.execute(
+        select(
+            func.count().filter(Registration.status == Status.CONFIRMED),
+            func.max(Registration.queue_number),
+        ).where(Registration.event_id == event_id)
+    ).one()
+    return confirmed, (highest or 0) + 1
+
+
+def _place_free(event: Event, confirmed: int) -> bool:
+    return event.capacity is None or confirmed < event.capacity
+
+
 def _has_free_place(event: Event) -> bool:
-    return event.capacity is None or _confirmed_count(event.id) < event.capacity
+    return _place_free(event, _confirmed_count(event.id))
 
 
 def _promote_waitlist(event: Event) -> list[Registration]:
@@ -221,6 +253,7 @@ def register(
     user_id: int | None = None,
     phone: str | None = None,
     organisation_id: int | None = None,
+    write_organisation: Callable[[], int | None] | None = None,
     answers: dict[int, str] | None = None,
     consent_policy_version: str | None = None,
     mail_ticket: bool = False,
@@ -231,26 +264,37 @@ def register(
     On an event that requires approval the registration waits, PENDING and holding no
     place, until `approve`. A second registration of the same person returns the existing
     one (created=False) unchanged; a cancelled one is brought back at the end of the queue
-    with what was given now. `answers` are the stored texts by question id;
-    `consent_policy_version`, when given, records the person's consent to that policy now.
-    `mail_ticket` owes a new registration its ticket mail (in `locale`), sent after commit.
+    with what was given now. `write_organisation`, called under the lock only once the
+    person is new and registration open, writes the organisation they named and returns
+    its id (so a refused or repeated registration writes none). `answers` are the stored
+    texts by question id; `consent_policy_version`, when given, records the person's
+    consent to that policy now. `mail_ticket` owes a new registration its ticket mail (in
+    `locale`), which the mail worker sends.
     """
     email = normalise_email(email)
     with event_lock(event_id) as event:
         same_person = Registration.email == email
         if user_id:
             same_person |= Registration.user_id == user_id
+        # A live registration first: a person may also have a cancelled one under another
+        # address of theirs, which must not be brought back beside the live one.
         existing = db.session.scalar(
-            select(Registration).where(Registration.event_id == event_id, same_person)
+            select(Registration)
+            .where(Registration.event_id == event_id, same_person)
+            .order_by(Registration.status == Status.CANCELLED, Registration.id)
+            .limit(1)
         )
         if existing and existing.status != Status.CANCELLED:
-            return RegisterResult(existing, created=False)
+            return RegisterResult.of(existing, created=False)
         if reason := registration_state(event):
             raise RegistrationRefused(reason)
+        if write_organisation is not None:
+            organisation_id = write_organisation()
+        confirmed, queue_number = _confirmed_and_next_number(event_id)
         if event.requires_approval:
             status = Status.PENDING
         else:
-            status = Status.CONFIRMED if _has_free_place(event) else Status.WAITLISTED
+            status = Status.CONFIRMED if _place_free(event, confirmed) else Status.WAITLISTED
         registration = existing or Registration(
             event_id=event_id, ticket_secret=random_secret(), email=email
         )
@@ -262,9 +306,11 @@ def register(
             registration.consent_at = utcnow()
             registration.consent_policy_version = consent_policy_version
         registration.status = status
-        registration.queue_number = _next_queue_number(event_id)
+        registration.queue_number = queue_number
         registration.mail_locale = locale or registration.mail_locale
         registration.status_mail_due = False  # a comeback's old news is moot
+        if mail_ticket:
+            _owe_mail([registration], ticket=True)  # before the INSERT: written with it
         db.session.add(registration)
         if answers is not None:
             if registration.answers:  # a comeback: the old answers go before the new ones
@@ -274,12 +320,11 @@ def register(
                 Answer(question_id=question_id, value=value)
                 for question_id, value in answers.items()
             )
+        _changed(registration)  # before the INSERT: a new registration has no reminders
         db.session.flush()
-        if mail_ticket:
-            _owe_mail([registration], ticket=True)
-        _changed(registration)
-    metrics.count_registration(registration.status.value)
-    return RegisterResult(registration, created=True)
+        result = RegisterResult.of(registration, created=True)
+    metrics.count_registration(result.status.value)
+    return result
 
 
 def cancel(registration_id: int) -> list[Registration]:
@@ -405,8 +450,7 @@ def register_batch(
     by_email = {registration.email: registration for registration in existing}
     by_user = {registration.user_id: registration for registration in existing}
 
-    confirmed = _confirmed_count(event.id)
-    queue_number = _next_queue_number(event.id)
+    confirmed, queue_number = _confirmed_and_next_number(event.id)
     result = BatchResult()
     taken: list[tuple[Newcomer, Registration | None, dict]] = []  # (who, brought back, values)
     seen: set[str] = set()
@@ -419,7 +463,7 @@ def register_batch(
             result.already_registered += 1
             continue
         seen.add(newcomer.email)
-        has_place = event.capacity is None or confirmed < event.capacity
+        has_place = _place_free(event, confirmed)
         status = Status.CONFIRMED if has_place and not newcomer.waitlist else Status.WAITLISTED
         confirmed += status == Status.CONFIRMED
         result.confirmed += status == Status.CONFIRMED

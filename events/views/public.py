@@ -84,18 +84,20 @@ def _share_url() -> str:
 @bp.route("/events/<int:event_id>", methods=["GET", "POST"])
 def event_page(event_id: int):
     event = visible_event(event_id)
-    summary = listing.summarise([event])[0]
     user = current_user if current_user.is_authenticated else None
     mine = registration_service.my_registration(event, user, session.get(MY_REGISTRATIONS, []))
     form = None
-    if summary.registration_open and (mine is None or request.method == "POST"):
+    # From the event's own dates: a registration answers with a redirect and needs none of
+    # the summary's counts (the seat service counts under the lock).
+    registration_open = listing.registration_closed_reason(event) is None
+    if registration_open and (mine is None or request.method == "POST"):
         form = registration_form(event, current_user)
         if form.validate_on_submit():
             return _register(event, form, mine)
     return render_template(
         "events/event.html",
         event=event,
-        summary=summary,
+        summary=listing.summarise([event])[0],
         form=form,
         mine=mine,
         can_manage=access.can_manage(current_user, event),
@@ -123,16 +125,15 @@ def _register(event: Event, form: RegistrationForm, mine: Registration | None):
     except seats.RegistrationRefused as refused:
         flash(refused.message, "warning")
         return redirect(url_for("events.event_page", event_id=event.id))
-    registration = result.registration
     if result.created:
-        _remember(registration)
-        flash(_created_message(registration), "success")
-    elif mine is not None and mine.id == registration.id:
+        _remember(result.registration_id)
+        flash(_created_message(result.status), "success")
+    elif mine is not None and mine.id == result.registration_id:
         flash(_("You are already registered for this event: here is your ticket."), "info")
     else:
         # Someone else may be typing this address: the ticket goes to the address only, and
         # at most once an hour (anyone may type any address).
-        if registration_service.send_ticket(registration.id, str(get_locale())):
+        if registration_service.send_ticket(result.registration_id, str(get_locale())):
             message = _(
                 "This e-mail address is already registered for the event. We have sent "
                 "the link to its ticket to that address again (we do so at most once an hour)."
@@ -146,22 +147,22 @@ def _register(event: Event, form: RegistrationForm, mine: Registration | None):
         flash(message, "info")
         return redirect(url_for("events.event_page", event_id=event.id))
     # The anchor replaces the form's #register, which the browser would carry over.
-    return redirect(url_for("events.ticket", secret=registration.ticket_secret, _anchor="ticket"))
+    return redirect(url_for("events.ticket", secret=result.ticket_secret, _anchor="ticket"))
 
 
-def _created_message(registration: Registration) -> str:
-    if registration.status == RegistrationStatus.PENDING:
+def _created_message(status: RegistrationStatus) -> str:
+    if status == RegistrationStatus.PENDING:
         return _("Thank you! An organiser will confirm your registration; the ticket shows it.")
-    if registration.status == RegistrationStatus.WAITLISTED:
+    if status == RegistrationStatus.WAITLISTED:
         return _(
             "The event is full: you are on the waiting list. We will write when a place is yours."
         )
     return _("You are registered. Here is your ticket; we have sent it by e-mail too.")
 
 
-def _remember(registration: Registration) -> None:
+def _remember(registration_id: int) -> None:
     mine = session.get(MY_REGISTRATIONS, [])
-    session[MY_REGISTRATIONS] = [*mine, registration.id][-REMEMBERED:]
+    session[MY_REGISTRATIONS] = [*mine, registration_id][-REMEMBERED:]
 
 
 # --- tickets -------------------------------------------------------------------------------
