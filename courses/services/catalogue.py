@@ -7,8 +7,9 @@ places left) and the programmes of its filter. Every change of those bumps the s
 through the named signals, to the receivers below (connected in courses.init_app).
 """
 
-from events.models import EventKind, Registration, Session
+from events.models import Event, EventKind, Registration, Session
 from webapp.caching import StampedCache
+from webapp.extensions import db
 
 # Rendered pages by language and query string; a few hundred at most (~15 KB each).
 PAGES: StampedCache = StampedCache("catalogue")
@@ -21,7 +22,10 @@ def changed() -> None:
 
 def catalogue_follows_registration(registration: Registration, **_) -> None:
     """signals.registration_changed: a course's places left may be different now."""
-    if registration.event.kind == EventKind.COURSE:
+    # A new registration is announced before its INSERT, with its event's id only; the
+    # event itself is in the session already (the seat lock read it).
+    event = registration.event or db.session.get(Event, registration.event_id)
+    if event.kind == EventKind.COURSE:
         changed()
 
 
