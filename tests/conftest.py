@@ -7,6 +7,7 @@ Alembic migrations, so every run also proves they work.
 
 import os
 import re
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from flask.testing import FlaskClient
 from flask_babel import force_locale
 from flask_migrate import upgrade
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from webapp import caching, create_app
 from webapp.extensions import db, limiter
@@ -117,12 +119,27 @@ def app(tmp_path_factory, instance_dir):
 def _empty_tables() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        _truncate(tables)
     else:
         for name in tables:
             db.session.execute(text(f"DELETE FROM {name}"))  # noqa: S608  our own table names
     db.session.commit()
     caching.clear_all()  # ids are used again by the next test's rows
+
+
+def _truncate(tables: list[str], tries: int = 5) -> None:
+    """TRUNCATE takes every table at once; a browser test's page may still be polling the
+    live server when its test ends, and PostgreSQL may pick the TRUNCATE to break the
+    deadlock: then it is tried again (the poll's transaction is over by then)."""
+    for attempt in range(tries):
+        try:
+            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as error:
+            db.session.rollback()
+            if "deadlock" not in str(error) or attempt == tries - 1:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture
