@@ -62,13 +62,18 @@ class JsonPoster:
         try:
             connection.request("POST", self.path, json.dumps(body), self.headers)
             response = connection.getresponse()
-            answer = json.loads(response.read() or b"{}")
+            text = response.read()
         except (OSError, http.client.HTTPException):
             connection.close()
             self.local.connection = None
             raise
+        try:
+            answer = json.loads(text or b"{}")
+            outcome = answer.get("reason") or answer.get("status", "?")
+        except ValueError:  # an error page (pretix's 500s on SQLite): counted, not fatal
+            outcome = f"HTTP {response.status}, not JSON"
         with self.lock:
-            self.outcomes[answer.get("reason") or answer.get("status", "?")] += 1
+            self.outcomes[outcome] += 1
         return response.status
 
 

@@ -111,6 +111,7 @@ def pretix_server(config: Path):
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            cwd=config.parent,  # not the checkout: gunicorn would read Tropa's gunicorn.conf.py
         )
     server = RunningServer("", process, log_path)
     try:
