@@ -5,7 +5,11 @@ tropa.service). Every value can be changed from the environment file
 import os
 from pathlib import Path
 
-from webapp.gunicorn_hooks import publish_listen_address, refuse_public_address_without_base_url
+from webapp.gunicorn_hooks import (
+    publish_listen_address,
+    refuse_public_address_without_base_url,
+    shorten_gil_switch_interval,
+)
 
 wsgi_app = "webapp:create_app()"
 bind = os.environ.get("TROPA_BIND", "127.0.0.1:8000")
@@ -49,3 +53,7 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_fork(server, worker):
+    shorten_gil_switch_interval(server, worker)

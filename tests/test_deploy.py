@@ -2,12 +2,15 @@
 gunicorn with deploy/gunicorn.conf.py (workers in Prometheus multiprocess mode)."""
 
 import re
+import runpy
+import sys
 from pathlib import Path
 
 import requests
 
 from tests.conftest import database_independent
 from tests.live_server import REPO_ROOT, run_gunicorn
+from webapp.gunicorn_hooks import GIL_SWITCH_INTERVAL_SECONDS
 
 DEPLOY = REPO_ROOT / "deploy"
 TEMPLATE = DEPLOY / "tropa.env.example"
@@ -81,3 +84,16 @@ def test_the_app_starts_from_the_template_with_the_gunicorn_config(app, tmp_path
         )
         assert count and float(count.group(1)) >= 8  # every worker's requests, summed
         assert list(Path(tmp_path / "prometheus").glob("*.db"))
+
+
+@database_independent
+def test_every_gunicorn_config_hands_the_gil_over_more_often_in_its_workers():
+    """The door's writers wait for the GIL at each statement (webapp.gunicorn_hooks)."""
+    default = sys.getswitchinterval()
+    try:
+        for config in (REPO_ROOT / "gunicorn.conf.py", DEPLOY / "gunicorn.conf.py"):
+            sys.setswitchinterval(default)
+            runpy.run_path(str(config))["post_fork"](None, None)
+            assert sys.getswitchinterval() == GIL_SWITCH_INTERVAL_SECONDS, config.name
+    finally:
+        sys.setswitchinterval(default)
