@@ -1,6 +1,7 @@
 """deploy/: the environment template lists every setting, and the app starts with it under
 gunicorn with deploy/gunicorn.conf.py (workers in Prometheus multiprocess mode)."""
 
+import os
 import re
 import runpy
 import sys
@@ -87,8 +88,10 @@ def test_the_app_starts_from_the_template_with_the_gunicorn_config(app, tmp_path
 
 
 @database_independent
-def test_every_gunicorn_config_hands_the_gil_over_more_often_in_its_workers():
+def test_every_gunicorn_config_hands_the_gil_over_more_often_in_its_workers(monkeypatch):
     """The door's writers wait for the GIL at each statement (webapp.gunicorn_hooks)."""
+    # a config sets the environment of the process that reads it (the metrics folder)
+    monkeypatch.setattr(os, "environ", os.environ.copy())
     default = sys.getswitchinterval()
     try:
         for config in (REPO_ROOT / "gunicorn.conf.py", DEPLOY / "gunicorn.conf.py"):
