@@ -3,6 +3,7 @@ together and with "past", a link to share the filtered list and each event's lin
 constant number of queries."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,25 +22,34 @@ def titles(client, **args) -> list[str]:
     ]
 
 
+def noon_in(days: int) -> timedelta:
+    """How far from now noon in Moscow is that many days on: the date filters count days in
+    the centre's time zone, so an event begun at 22:00 there would end on the next day."""
+    moscow = utcnow().astimezone(ZoneInfo("Europe/Moscow"))
+    noon = moscow.replace(hour=12, minute=0, second=0, microsecond=0) + timedelta(days=days)
+    return noon - moscow
+
+
 @pytest.fixture
 def events(app_ctx):
-    soon = timedelta(days=5)
     return {
-        "forum": make_event("Форум НКО Новгорода", starts_in=soon, municipality="Великий Новгород"),
+        "forum": make_event(
+            "Форум НКО Новгорода", starts_in=noon_in(5), municipality="Великий Новгород"
+        ),
         "webinar": make_event(
             "Вебинар о грантах",
-            starts_in=timedelta(days=20),
+            starts_in=noon_in(20),
             venue=None,
             address=None,
             online_url="https://meet.example.org/w",
         ),
         "hybrid": make_event(
             "Круглый стол в Старой Руссе",
-            starts_in=timedelta(days=40),
+            starts_in=noon_in(40),
             municipality="Старорусский район",
             online_url="https://meet.example.org/r",
         ),
-        "past": make_event("Прошедший семинар", starts_in=timedelta(days=-30)),
+        "past": make_event("Прошедший семинар", starts_in=noon_in(-30)),
     }
 
 
@@ -58,7 +68,7 @@ def test_format_and_municipality(client, events):
 
 
 def test_date_range_keeps_events_on_those_days(client, events):
-    start = events["webinar"].sessions[0].starts_at.date()
+    start = events["webinar"].sessions[0].starts_at.astimezone(ZoneInfo("Europe/Moscow")).date()
     found = titles(client, date_from=(start - timedelta(days=1)).isoformat(),
                    date_to=start.isoformat())  # fmt: skip
     assert found == ["Вебинар о грантах"]
