@@ -360,7 +360,9 @@ def _log_attempt(nonce: str | None, values: dict) -> None:
         return
     columns = dict.fromkeys(_ATTEMPT_COLUMNS)  # a refusal before any event leaves some out
     logged = (
-        _unit_connection().execute(_INSERT_ATTEMPT, {**columns, **values, "nonce": nonce}).scalar()
+        db.session.connection()
+        .execute(_INSERT_ATTEMPT, {**columns, **values, "nonce": nonce})
+        .scalar()
     )
     if logged is None:
         raise _NonceTaken
@@ -442,18 +444,14 @@ _LOCK_PERSON_BY_ID = _PERSON.where(
 _INSERT_CHANGE = insert(AttendanceChange.__table__)
 
 
-def _unit_connection():
-    return db.session.connection()
-
-
 def _lock_person(event_id: int, scanned: str | None, registration_id: int | None):
     """The registration, its row locked (PostgreSQL; SQLite holds the database's lock)."""
     if registration_id is not None:
         params = {"registration_id": registration_id, "event_id": event_id}
-        row = _unit_connection().execute(_LOCK_PERSON_BY_ID, params).first()
+        row = db.session.connection().execute(_LOCK_PERSON_BY_ID, params).first()
     else:
         params = {"secret": secret_from_scan(scanned)}
-        row = _unit_connection().execute(_LOCK_PERSON_BY_SECRET, params).first()
+        row = db.session.connection().execute(_LOCK_PERSON_BY_SECRET, params).first()
     return Person(*row) if row else None
 
 
@@ -533,7 +531,7 @@ _MARK = (
 
 def _mark_of(registration_id: int, session_id: int) -> Mark | None:
     params = {"registration_id": registration_id, "session_id": session_id}
-    row = _unit_connection().execute(_MARK, params).first()
+    row = db.session.connection().execute(_MARK, params).first()
     return Mark(*row) if row else None
 
 
@@ -552,7 +550,7 @@ def _insert_mark(
     """The person's first mark at the session, with its audit entry; None (nothing
     written) when they have one already."""
     attendance_id = (
-        _unit_connection()
+        db.session.connection()
         .execute(
             _INSERT_MARK,
             {"registration_id": person_id, "session_id": session_id, **_mark_values(scan, status)},
@@ -597,7 +595,7 @@ def _marked(
     if status in PRESENT_OR_LATE:
         # e.g. certificates of participation (connected in certificates.init_app)
         signals.attendance_marked.send(None, registration_id=person_id, event_id=scan.event_id)
-    _unit_connection().execute(
+    db.session.connection().execute(
         _INSERT_CHANGE,
         {
             "registration_id": person_id,

@@ -7,7 +7,6 @@ Create Date: 2026-12-08 16:45:00
 
 """
 from alembic import op
-import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
