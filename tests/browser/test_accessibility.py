@@ -2,7 +2,9 @@
 role, at a desktop's 1280 px and a phone's 360 px:
 
 - axe-core (npm `axe-core`, injected into Chromium): no serious or critical violation;
-- the Nu Html Checker (npm `vnu-jar`, run with Java once for all pages): no error.
+- the Nu Html Checker (npm `vnu-jar`, run with Java once for all pages): no error;
+- no page wider than the screen (a phone's page must not scroll sideways; wide tables
+  scroll inside their own box).
 
 Both come pinned from tests/browser/package.json; scripts/test-all.sh installs them with
 `npm ci` into tests/browser/node_modules when missing. One server, one browser context per
@@ -49,6 +51,7 @@ AXE_RUN = """async () => {
 class Findings:
     axe: list[str] = field(default_factory=list)
     minor: dict[str, set[str]] = field(default_factory=dict)  # reported, not failed
+    overflow: list[str] = field(default_factory=list)
     pages: int = 0
 
 
@@ -168,6 +171,9 @@ def check_role(chromium, base_url: str, email: str | None, paths, html_dir: Path
             for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": 900})
                 page.evaluate(AFTER_RESIZE)
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                if wide > width:  # the page scrolls sideways: it does not fit that screen
+                    found.overflow.append(f"{path} @{width}px as {email or 'guest'}: {wide}px")
                 for violation in page.evaluate(AXE_RUN):
                     where = f"{path} @{width}px as {email or 'guest'}"
                     text = f"{violation['id']} ({violation['impact']}): {violation['help']}"
@@ -225,4 +231,5 @@ def test_every_roles_pages_pass_axe_and_the_nu_checker(
     assert found.pages >= 30
     assert not live_server.errors, f"the server failed: {live_server.errors!r}"
     report = ["axe-core found:", *found.axe, "the Nu Html Checker found:", *errors]
-    assert not (found.axe or errors), "\n".join(report)
+    report += ["wider than the screen:", *found.overflow]
+    assert not (found.axe or errors or found.overflow), "\n".join(report)
