@@ -15,3 +15,10 @@ def sign_in(page: Page, user) -> None:
     page.fill("#password", PASSWORD)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r"^(?!.*/login)"))
+
+
+def page_width(page: Page) -> int:
+    """The document's width once the page has loaded: measured before its stylesheets apply
+    (a click that navigates returns early), an unstyled table is wider than any phone."""
+    page.wait_for_load_state("load")
+    return page.evaluate("document.documentElement.scrollWidth")

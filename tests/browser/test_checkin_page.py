@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from events.models import Attendance, CheckinAttempt
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, record_console_error
-from tests.browser.support import PHONE
+from tests.browser.support import PHONE, page_width
 from tests.browser.support import sign_in as sign_in_as
 from tests.checkin_support import make_event, register
 from webapp.extensions import db
@@ -91,7 +91,7 @@ def test_a_photo_of_the_ticket_checks_in_and_a_second_says_already(
     expect(page.locator("#result-name")).to_have_text("Анна Смирнова")
     expect(page.locator("#count-checked-in")).to_have_text("1")
     expect(page.locator("#count-expected")).to_have_text("1")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(page) <= 360
     page.screenshot(path=shots_dir / "checkin-ok-phone.png", full_page=True)
 
     page.set_input_files("#photo-input", photo)

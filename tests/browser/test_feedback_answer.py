@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from events.models import AttendanceStatus
 from events.services import seats
 from feedback import services
-from tests.browser.support import PHONE, sign_in
+from tests.browser.support import PHONE, page_width, sign_in
 from tests.mail_support import CollectingHandler, smtp_server, use_smtp
 from tests.outcomes_support import end_sessions, make_form, mark
 from tests.test_feedback import forum
@@ -49,7 +49,7 @@ def test_an_attendee_answers_by_mail_on_a_phone(app, open_page, users, monkeypat
     phone = open_page(**PHONE)
     phone.goto(urlsplit(link).path)
     expect(phone.locator("h1")).to_have_text(form.title)
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(phone) <= 360
     overall, useful, clear, pace, improve = form.questions
     phone.locator(f"label[for=q{overall.id}-5]").click()
     phone.locator(f"label[for=q{useful.id}-4]").click()

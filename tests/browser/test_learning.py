@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 
 from courses.models import AnswerStatus, CompletionRule, MaterialKind, TaskAnswer
 from courses.services import materials as learning
-from tests.browser.support import PHONE, sign_in
+from tests.browser.support import PHONE, page_width, sign_in
 from tests.materials_support import add_material, add_module, enrol
 from webapp.extensions import db
 
@@ -56,7 +56,7 @@ def test_a_participant_works_through_a_module_on_a_phone(open_page, course, user
     page.click("#send-answer")
     expect(page.locator("#answer-status")).to_be_visible()
     expect(page.locator("#send-answer")).to_have_count(0)  # no second answer while pending
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(page) <= 360
     page.screenshot(path=str(shots_dir / "learning-task-360.png"), full_page=True)
 
     db.session.commit()  # end the test's read snapshot: see what the server wrote

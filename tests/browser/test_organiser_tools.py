@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from events.models import Registration, RegistrationStatus, Session
-from tests.browser.support import PHONE
+from tests.browser.support import PHONE, page_width
 from tests.browser.support import sign_in as sign_in_as
 from tests.events_support import make_event
 from tests.test_registrants import fill
@@ -30,7 +30,7 @@ def sign_in(page: Page, user) -> None:
 
 
 def fits(page: Page, width: int) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page_width(page) <= width
 
 
 @pytest.mark.parametrize("screen", ["desktop", "phone"])

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from projects.models import Project
-from tests.browser.support import PHONE, sign_in
+from tests.browser.support import PHONE, page_width, sign_in
 from tests.projects_support import add_overdue_milestone, give_organisation, make_project
 from webapp.extensions import db
 
@@ -60,6 +60,6 @@ def test_an_organiser_moves_a_project_from_level_1_to_level_2(open_page, users, 
     sign_in(phone, users["organiser"])
     for url in (f"/projects/{project_id}", "/projects/board"):
         phone.goto(url)
-        assert phone.evaluate("document.documentElement.scrollWidth") <= 360, url
+        assert page_width(phone) <= 360, url
     phone.goto(f"/projects/{project_id}")
     phone.screenshot(path=str(shots_dir / "project-360.png"), full_page=True)

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from reports import services
 from reports.services import dashboard
-from tests.browser.support import PHONE, sign_in
+from tests.browser.support import PHONE, page_width, sign_in
 from tests.reports_support import build_world
 
 pytestmark = pytest.mark.browser
@@ -24,12 +24,12 @@ def test_an_organiser_reads_the_dashboard_on_a_phone(open_page, users, shots_dir
     page.wait_for_function(
         "window.Chart && Chart.getChart('progress-chart') && Chart.getChart('registrations-chart')"
     )
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(page) <= 360
     page.screenshot(path=str(shots_dir / "reports-dashboard-phone.png"), full_page=True)
 
     page.locator("a[data-indicator=trained]").click()
     expect(page.locator("#total")).to_have_text(str(trained))
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page_width(page) <= 360
 
     page.goto("/reports/targets")
     programme_id = world["programme_ids"][0]

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from tests.browser.support import page_width
 from webapp.extensions import db
 from webapp.models import User
 from webapp.services import with_check_digits
@@ -43,10 +44,6 @@ def sign_up(page: Page, full_name: str, email: str) -> None:
 
 def submit_main_form(page: Page) -> None:
     page.locator("main form[method=post] button[type=submit]").first.click()
-
-
-def page_width(page: Page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth")
 
 
 def test_sign_up_fill_profile_find_a_course_and_enrol(open_page, make_course, shots_dir):
