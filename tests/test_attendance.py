@@ -7,12 +7,14 @@ import io
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from courses import demo
 from courses import services as course_services
 from courses.models import Course
 from courses.services import attendance
+from courses.views.attendance import closed_text
 from events.models import (
     Attendance,
     AttendanceChange,
@@ -372,15 +374,14 @@ def test_code_page_and_its_json_agree(client, running, users):
 
 
 def test_the_projector_says_when_self_check_in_opens_instead_of_a_code(client, running, users):
-    """The third session starts tomorrow (10 minutes before now's clock time): no code, the
-    opening day and time in the course's zone; the first session has ended."""
+    """The third session starts at noon in two days: no code, the opening day and time in
+    the course's zone; the first session has ended."""
     login(client, users["trainer"])
     upcoming, past = running.sessions[2], running.sessions[0]
-    opens = upcoming.starts_at - timedelta(minutes=15)
-    opens_text = (
-        f"Self check-in opens on {opens.astimezone(running.tz).day} "
-        f"{opens.astimezone(running.tz):%B} at {opens.astimezone(running.tz):%H:%M}"
-    )
+    noon = (utcnow() + timedelta(days=2)).astimezone(running.tz).replace(hour=12, minute=0)
+    upcoming.starts_at, upcoming.ends_at = noon, noon + timedelta(hours=2)
+    db.session.commit()
+    opens_text = f"Self check-in opens on {noon.day} {noon:%B} at 11:45"
     data = client.get(f"/sessions/{upcoming.id}/code.json").get_json()
     assert data["open"] is False and "code" not in data and "svg" not in data
     assert data["closed_text"] == opens_text
@@ -389,6 +390,25 @@ def test_the_projector_says_when_self_check_in_opens_instead_of_a_code(client, r
     assert 'class="navbar' not in page and "<footer" not in page  # the projector's bare page
     ended = client.get(f"/sessions/{past.id}/code.json").get_json()
     assert ended["closed_text"] == "Self check-in for this session is closed."
+
+
+def test_the_projector_gives_only_the_time_when_self_check_in_opens_later_that_day(app, running):
+    """Said on the session's day (in its zone, not UTC's): the time alone. At 00:30 in
+    Moscow (21:30 the day before in UTC) the opening at 11:45 is the same day; at 23:30 the
+    evening before it is not."""
+    upcoming = running.sessions[2]
+    noon = (utcnow() + timedelta(days=2)).astimezone(running.tz).replace(hour=12, minute=0)
+    upcoming.starts_at, upcoming.ends_at = noon, noon + timedelta(hours=2)
+    db.session.commit()
+    with app.test_request_context(headers={"Accept-Language": "en"}), force_locale("en"):
+        assert (
+            closed_text(upcoming, noon - timedelta(hours=11, minutes=30))
+            == "Self check-in opens at 11:45"
+        )
+        evening_before = noon - timedelta(hours=12, minutes=30)
+        assert closed_text(upcoming, evening_before) == (
+            f"Self check-in opens on {noon.day} {noon:%B} at 11:45"
+        )
 
 
 # --- reports ------------------------------------------------------------------------------

@@ -125,7 +125,7 @@ def _code_json(session: Session) -> dict:
     when it opens (in the course's zone) or that it has closed."""
     now = utcnow()
     if not attendance.self_checkin_open(session, now):
-        return {"open": False, "closed_text": _closed_text(session, now)}
+        return {"open": False, "closed_text": closed_text(session, now)}
     shown = attendance.current_code(session, now)
     url = absolute_url_for("courses.self_scan", session_id=session.id, code=shown.code)
     return {
@@ -137,7 +137,9 @@ def _code_json(session: Session) -> dict:
     }
 
 
-def _closed_text(session: Session, now: datetime) -> str:
+def closed_text(session: Session, now: datetime) -> str:
+    """What the projector says instead of a code: the time alone on the opening's own day
+    (in the course's zone), else the day and time."""
     if now > session.ends_at:
         return _("Self check-in for this session is closed.")
     opens_at = attendance.self_checkin_opens_at(session)
