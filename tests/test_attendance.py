@@ -373,14 +373,26 @@ def test_code_page_and_its_json_agree(client, running, users):
     assert data["open"] is True and data["enrolled"] == 1
 
 
-def test_the_projector_says_when_self_check_in_opens_instead_of_a_code(client, running, users):
-    """The third session starts at noon in two days: no code, the opening day and time in
-    the course's zone; the first session has ended."""
-    login(client, users["trainer"])
-    upcoming, past = running.sessions[2], running.sessions[0]
-    noon = (utcnow() + timedelta(days=2)).astimezone(running.tz).replace(hour=12, minute=0)
+@pytest.fixture
+def noon_in_two_days(running):
+    """The third session moved to noon in two days in the course's zone (its self check-in
+    opens at 11:45): a day apart from now whatever the clock says; the noon returned."""
+    upcoming = running.sessions[2]
+    noon = (utcnow() + timedelta(days=2)).astimezone(running.tz)
+    noon = noon.replace(hour=12, minute=0, second=0, microsecond=0)
     upcoming.starts_at, upcoming.ends_at = noon, noon + timedelta(hours=2)
     db.session.commit()
+    return noon
+
+
+def test_the_projector_says_when_self_check_in_opens_instead_of_a_code(
+    client, running, users, noon_in_two_days
+):
+    """No code for the session at noon in two days, the opening day and time in the
+    course's zone; the first session has ended."""
+    login(client, users["trainer"])
+    upcoming, past = running.sessions[2], running.sessions[0]
+    noon = noon_in_two_days
     opens_text = f"Self check-in opens on {noon.day} {noon:%B} at 11:45"
     data = client.get(f"/sessions/{upcoming.id}/code.json").get_json()
     assert data["open"] is False and "code" not in data and "svg" not in data
@@ -392,19 +404,16 @@ def test_the_projector_says_when_self_check_in_opens_instead_of_a_code(client, r
     assert ended["closed_text"] == "Self check-in for this session is closed."
 
 
-def test_the_projector_gives_only_the_time_when_self_check_in_opens_later_that_day(app, running):
+def test_the_projector_gives_only_the_time_when_self_check_in_opens_later_that_day(
+    app, running, noon_in_two_days
+):
     """Said on the session's day (in its zone, not UTC's): the time alone. At 00:30 in
     Moscow (21:30 the day before in UTC) the opening at 11:45 is the same day; at 23:30 the
     evening before it is not."""
-    upcoming = running.sessions[2]
-    noon = (utcnow() + timedelta(days=2)).astimezone(running.tz).replace(hour=12, minute=0)
-    upcoming.starts_at, upcoming.ends_at = noon, noon + timedelta(hours=2)
-    db.session.commit()
-    with app.test_request_context(headers={"Accept-Language": "en"}), force_locale("en"):
-        assert (
-            closed_text(upcoming, noon - timedelta(hours=11, minutes=30))
-            == "Self check-in opens at 11:45"
-        )
+    upcoming, noon = running.sessions[2], noon_in_two_days
+    with app.test_request_context(), force_locale("en"):
+        after_midnight = noon - timedelta(hours=11, minutes=30)
+        assert closed_text(upcoming, after_midnight) == "Self check-in opens at 11:45"
         evening_before = noon - timedelta(hours=12, minutes=30)
         assert closed_text(upcoming, evening_before) == (
             f"Self check-in opens on {noon.day} {noon:%B} at 11:45"
