@@ -25,7 +25,7 @@ from courses import demo
 from courses.models import Course, Material, Module
 from events.models import Event, Registration, RegistrationStatus
 from projects.models import Project
-from tests.browser.support import page_width
+from tests.browser.support import settled_width, sticking_out
 from tests.conftest import database_independent
 from webapp.extensions import db
 from webapp.models import OutboxMessage, Role, User
@@ -172,9 +172,12 @@ def check_role(chromium, base_url: str, email: str | None, paths, html_dir: Path
             for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": 900})
                 page.evaluate(AFTER_RESIZE)
-                wide = page_width(page)
+                wide = settled_width(page, width)
                 if wide > width:  # the page scrolls sideways: it does not fit that screen
-                    found.overflow.append(f"{path} @{width}px as {email or 'guest'}: {wide}px")
+                    culprits = ", ".join(sticking_out(page, width))
+                    found.overflow.append(
+                        f"{path} @{width}px as {email or 'guest'}: {wide}px ({culprits})"
+                    )
                 for violation in page.evaluate(AXE_RUN):
                     where = f"{path} @{width}px as {email or 'guest'}"
                     text = f"{violation['id']} ({violation['impact']}): {violation['help']}"
