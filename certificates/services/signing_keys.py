@@ -11,7 +11,8 @@ signed still verifies. `retire(kid)` is the explicit end of a key: it leaves the
 its credentials no longer verify. A kid is the key's RFC 7638 thumbprint.
 
 The first use creates the first key. Several gunicorn workers may ask at once: files are
-created with O_EXCL and `current` is replaced atomically, so exactly one key wins. An
+created whole under a name that must be free (a link, like O_EXCL) and `current` is
+replaced atomically, so exactly one key wins and nobody reads a half-written file. An
 instance from before rotation kept one key in instance/credentials-ed25519.pem: it is
 taken over as the current key.
 """
@@ -21,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,14 +121,9 @@ def _adopt_or_create_first(folder: Path) -> None:
     legacy = Path(current_app.instance_path) / LEGACY_KEY_FILE
     kid = _store(folder, legacy.read_bytes()) if legacy.is_file() else _write_new_key(folder)
     # the first worker to get here names the current key; the others keep its choice
-    try:
-        fd = os.open(folder / CURRENT, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        if kid != _read_current(folder):
-            (folder / f"{kid}.pem").unlink(missing_ok=True)
-        return
-    with os.fdopen(fd, "w") as current:
-        current.write(kid + "\n")
+    named = _create_whole(folder / CURRENT, (kid + "\n").encode())
+    if not named and kid != _read_current(folder):
+        (folder / f"{kid}.pem").unlink(missing_ok=True)
 
 
 def _write_new_key(folder: Path) -> str:
@@ -140,13 +137,25 @@ def _write_new_key(folder: Path) -> str:
 
 def _store(folder: Path, pem: bytes) -> str:
     kid = thumbprint(serialization.load_pem_private_key(pem, password=None))
-    try:
-        fd = os.open(folder / f"{kid}.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return kid
-    with os.fdopen(fd, "wb") as key_file:
-        key_file.write(pem)
+    _create_whole(folder / f"{kid}.pem", pem)
     return kid
+
+
+def _create_whole(path: Path, content: bytes) -> bool:
+    """Create `path` with its content in one step, False if it exists: a worker racing
+    this one sees no file or the whole file, never an empty one just created (a link
+    to a finished temporary file fails if the name is taken, like O_EXCL)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(content)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        return False
+    finally:
+        temporary.unlink()
+    return True
 
 
 def _load(folder: Path, kid: str) -> SigningKey:
