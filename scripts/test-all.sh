@@ -31,9 +31,12 @@ source scripts/pg-cluster.sh
 pg_cluster_start
 trap pg_cluster_stop EXIT
 
+# Two pytest-xdist workers (TEST_WORKERS=0 runs in one process): each has its own SQLite file,
+# its own PostgreSQL database (tests/conftest.py) and its own browser and servers.
+workers=(-n "${TEST_WORKERS:-2}")
 status=0
 echo "=== SQLite ==="
-TROPA_TEST_DATABASE_URL= $BIN/pytest "$@" || status=$?
+TROPA_TEST_DATABASE_URL= $BIN/pytest "${workers[@]}" "$@" || status=$?
 echo "=== PostgreSQL ==="
-TROPA_TEST_DATABASE_URL="$PG_TEST_URL" $BIN/pytest "$@" || status=$?
+TROPA_TEST_DATABASE_URL="$PG_TEST_URL" $BIN/pytest "${workers[@]}" "$@" || status=$?
 exit $status

@@ -18,7 +18,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from flask_babel import force_locale
 from flask_migrate import upgrade
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from webapp import caching, create_app
@@ -61,8 +61,29 @@ def compile_translations() -> None:
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TROPA_TEST_DATABASE_URL")
     if url:
-        return url
+        return worker_database(url)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'tropa-test.db'}"
+
+
+def worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (tropa_test_gw0, ...),
+    created on first use: every worker drops and rebuilds its schema."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    server = make_url(url)
+    name = f"{server.database}_{worker}"
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_schema(app) -> None:
