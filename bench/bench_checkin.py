@@ -7,6 +7,10 @@ one SQLite row per request, measured in the same run.
 
 Goal (issue 15): at least 40% of the bare write endpoint's requests per second on SQLite,
 30% on PostgreSQL (its server shares the two cores and answers over a socket), p99 < 50 ms.
+The bare endpoint itself moves between 1,100 and 3,000 requests a second from run to run
+(its two processes meet in SQLite's busy handler, which sleeps), so the two are measured in
+interleaved rounds (bare, Tropa, bare, Tropa, ...) and the goal is judged on the median
+round's ratio.
 """
 
 import argparse
@@ -130,12 +134,13 @@ def scan_all(label: str, poster: JsonPoster, bodies: list[dict], options) -> Loa
     )
 
 
-def rows(results: list[LoadResult], baseline: LoadResult) -> list[str]:
+def rows(pairs: list[tuple[LoadResult, LoadResult]]) -> list[str]:
+    """A table row per result, its × bare against the baseline it was paired with."""
     lines = [
         "| what | requests | errors | per second | × bare | p50 ms | p95 ms | p99 ms |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for result in [baseline, *results]:
+    for result, baseline in pairs:
         lines.append(
             f"| {result.label} | {result.count} | {result.errors} | {result.per_second:.0f}"
             f" | {result.per_second / baseline.per_second:.0%} | {result.percentile_ms(50):.1f}"
@@ -146,49 +151,66 @@ def rows(results: list[LoadResult], baseline: LoadResult) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--attendees", type=int, default=5000)
+    parser.add_argument("--attendees", type=int, default=5000, help="scanned in each round")
     parser.add_argument("--clients", type=int, default=8, help="concurrent scanners")
     parser.add_argument("--seconds", type=float, default=60, help="per measurement, at most")
+    parser.add_argument("--rounds", type=int, default=3, help="bare / Tropa pairs, interleaved")
     options = parser.parse_args()
+    count = options.attendees
 
     with tempfile.TemporaryDirectory(prefix="tropa-bench-") as scratch_name:
         scratch = Path(scratch_name)
         bench = fresh_database(scratch)
         with bench.app.app_context():
-            event_id, secrets, token = add_door_event(options.attendees)
+            event_id, secrets, token = add_door_event(count * options.rounds)
 
         bare_env = {"BARE_WRITE_DATABASE": str(scratch / "bare-write.db")}
-        with run_gunicorn(
-            "bench.bare_write_app:app", bare_env, workers=WORKERS, threads=THREADS, ready_path="/"
-        ) as bare:
-            poster = JsonPoster(bare.base_url, "/")
-            baseline = scan_all(
-                "bare Flask + SQLite INSERT (POST)",
-                poster,
-                [{"secret": secret} for secret in secrets],
-                options,
-            )
-
-        with tropa_server(bench, scratch) as tropa:
+        with (
+            run_gunicorn(
+                "bench.bare_write_app:app",
+                bare_env,
+                workers=WORKERS,
+                threads=THREADS,
+                ready_path="/",
+            ) as bare,
+            tropa_server(bench, scratch) as tropa,
+        ):
+            bare_poster = JsonPoster(bare.base_url, "/")
             poster = JsonPoster(
                 tropa.base_url, "/api/v1/checkin", {"Authorization": f"Bearer {token}"}
             )
-            first = scan_all(
-                "POST /api/v1/checkin, first scans",
-                poster,
-                [
-                    {"secret": secret, "event_id": event_id, "nonce": f"first-{number}"}
-                    for number, secret in enumerate(secrets)
-                ],
-                options,
+            first_outcomes: Counter[str] = Counter()
+            rounds = []
+            for round_number in range(1, options.rounds + 1):
+                people = secrets[(round_number - 1) * count : round_number * count]
+                baseline = scan_all(
+                    f"bare Flask + SQLite INSERT (POST), round {round_number}",
+                    bare_poster,
+                    [{"secret": secret} for secret in people],
+                    options,
+                )
+                first = scan_all(
+                    f"POST /api/v1/checkin, first scans, round {round_number}",
+                    poster,
+                    [
+                        {"secret": secret, "event_id": event_id, "nonce": f"first-{secret}"}
+                        for secret in people
+                    ],
+                    options,
+                )
+                first_outcomes.update(poster.outcomes)
+                rounds.append((first, baseline))
+            # The median round by its ratio: the machine's noise moves both servers' figures.
+            rounds_by_ratio = sorted(
+                rounds, key=lambda pair: pair[0].per_second / pair[1].per_second
             )
-            first_outcomes = dict(poster.outcomes)
+            median_first, median_baseline = rounds_by_ratio[len(rounds) // 2]
             again = scan_all(
-                "POST /api/v1/checkin, scanned again",
+                "POST /api/v1/checkin, scanned again (round 1's people)",
                 poster,
                 [
-                    {"secret": secret, "event_id": event_id, "nonce": f"again-{number}"}
-                    for number, secret in enumerate(secrets)
+                    {"secret": secret, "event_id": event_id, "nonce": f"again-{secret}"}
+                    for secret in secrets[:count]
                 ],
                 options,
             )
@@ -205,19 +227,24 @@ def main() -> None:
                 )
             )
 
-    ratio = first.per_second / baseline.per_second
-    p99 = first.percentile_ms(99)
+    ratios = ", ".join(f"{first.per_second / base.per_second:.0%}" for first, base in rounds)
+    ratio = median_first.per_second / median_baseline.per_second
+    every_first_scan = [latency for first, _ in rounds for latency in first.latencies]
+    p99 = LoadResult("all first scans", every_first_scan, 0, 1.0).percentile_ms(99)
     ratio_goal = RATIO_GOALS["sqlite" if bench.database_url.startswith("sqlite") else "postgresql"]
     verdict = "met" if ratio >= ratio_goal and p99 < P99_GOAL_MS else "NOT met"
+    table_rows = [row for first, base in rounds for row in ((base, base), (first, base))]
     report(
         f"Check-in API · {bench.database_label}",
-        f"{options.attendees} attendees, {options.clients} scanners, bearer token, a nonce each",
+        f"{count} attendees a round, {options.rounds} rounds of bare then Tropa,"
+        f" {options.clients} scanners, bearer token, a nonce each",
         [
-            *rows([first, again], baseline),
+            *rows([*table_rows, (again, median_baseline)]),
             "",
-            f"Goal (≥ {ratio_goal:.0%} of the bare write endpoint's requests/s, p99 <"
-            f" {P99_GOAL_MS:.0f} ms, first scans): {verdict} — {ratio:.0%}, p99 {p99:.1f} ms.",
-            f"Check: answers of the first scans {first_outcomes}, of the second"
+            f"Goal (≥ {ratio_goal:.0%} of the bare write endpoint's requests/s in the median"
+            f" round, p99 < {P99_GOAL_MS:.0f} ms over every first scan): {verdict} —"
+            f" {ratio:.0%} (rounds: {ratios}), p99 {p99:.1f} ms.",
+            f"Check: answers of the first scans {dict(first_outcomes)}, of the second"
             f" {again_outcomes}; {marks} attendance rows, {doubles} people marked twice.",
         ],
     )
