@@ -143,10 +143,16 @@ def rows(pairs: list[tuple[LoadResult, LoadResult]]) -> list[str]:
     for result, baseline in pairs:
         lines.append(
             f"| {result.label} | {result.count} | {result.errors} | {result.per_second:.0f}"
-            f" | {result.per_second / baseline.per_second:.0%} | {result.percentile_ms(50):.1f}"
+            f" | {ratio_of((result, baseline)):.0%} | {result.percentile_ms(50):.1f}"
             f" | {result.percentile_ms(95):.1f} | {result.percentile_ms(99):.1f} |"
         )
     return lines
+
+
+def ratio_of(pair: tuple[LoadResult, LoadResult]) -> float:
+    """A result's requests a second as a share of its paired baseline's."""
+    result, baseline = pair
+    return result.per_second / baseline.per_second
 
 
 def main() -> None:
@@ -201,10 +207,7 @@ def main() -> None:
                 first_outcomes.update(poster.outcomes)
                 rounds.append((first, baseline))
             # The median round by its ratio: the machine's noise moves both servers' figures.
-            rounds_by_ratio = sorted(
-                rounds, key=lambda pair: pair[0].per_second / pair[1].per_second
-            )
-            median_first, median_baseline = rounds_by_ratio[len(rounds) // 2]
+            median_first, median_baseline = sorted(rounds, key=ratio_of)[len(rounds) // 2]
             again = scan_all(
                 "POST /api/v1/checkin, scanned again (round 1's people)",
                 poster,
@@ -227,10 +230,14 @@ def main() -> None:
                 )
             )
 
-    ratios = ", ".join(f"{first.per_second / base.per_second:.0%}" for first, base in rounds)
-    ratio = median_first.per_second / median_baseline.per_second
-    every_first_scan = [latency for first, _ in rounds for latency in first.latencies]
-    p99 = LoadResult("all first scans", every_first_scan, 0, 1.0).percentile_ms(99)
+    ratios = ", ".join(f"{ratio_of(pair):.0%}" for pair in rounds)
+    ratio = ratio_of((median_first, median_baseline))
+    p99 = LoadResult(
+        "first scans, every round",
+        [latency for first, _ in rounds for latency in first.latencies],
+        sum(first.errors for first, _ in rounds),
+        sum(first.seconds for first, _ in rounds),
+    ).percentile_ms(99)
     ratio_goal = RATIO_GOALS["sqlite" if bench.database_url.startswith("sqlite") else "postgresql"]
     verdict = "met" if ratio >= ratio_goal and p99 < P99_GOAL_MS else "NOT met"
     table_rows = [row for first, base in rounds for row in ((base, base), (first, base))]
